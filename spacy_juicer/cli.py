@@ -5,6 +5,9 @@ corpora, student), so it is usable from Python and from project.yml alike.
 """
 from __future__ import annotations
 
+from pathlib import Path
+from typing import List, Optional
+
 import typer
 
 app = typer.Typer(
@@ -13,6 +16,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+# Errors that come from bad input: printed as one line with exit code 1, no traceback.
+_INPUT_ERRORS = (ValueError, FileNotFoundError, KeyError, OSError)
+
+
+def _fail(err: BaseException) -> None:
+    message = err.args[0] if isinstance(err, KeyError) and err.args else err
+    typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
 
 
 @app.callback()
@@ -30,6 +42,55 @@ def info_cmd() -> None:
     typer.echo(f"spacy-juicer {__version__}, spaCy {spacy.__version__}")
     typer.echo(f"cache: {assets.cache_dir()}")
     typer.echo(f"data:  {assets.data_dir(required=False)}")
+
+
+@app.command("convert")
+def convert_cmd(
+    input_path: Path = typer.Argument(..., help="CoNLL, PubTator or JSONL file"),
+    output: Path = typer.Argument(..., help="Output .spacy DocBin"),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", "-f", help="conll | pubtator | jsonl (default: from the file name)"
+    ),
+    label_map: Optional[str] = typer.Option(
+        None, "--label-map", "-m",
+        help="Rename/merge/drop types: a file (JSON or old=new lines) or 'A=B,C=B,D=O'",
+    ),
+    sentences: bool = typer.Option(
+        False, "--sentences", help="Split PubTator/JSONL documents into sentences"
+    ),
+    alignment_mode: str = typer.Option(
+        "expand", "--alignment-mode", help="Mentions off token boundaries: expand|contract|strict"
+    ),
+    tag_col: int = typer.Option(-1, "--tag-col", help="CoNLL tag column (0-based, -1 = last)"),
+    sep: Optional[str] = typer.Option(
+        None, "--sep", help="CoNLL column separator: tab | space (default: tab if present)"
+    ),
+    scheme: str = typer.Option("auto", "--scheme", help="CoNLL tags: auto|bio|iob1|io|bioes"),
+    lang: str = typer.Option("en", "--lang", help="spaCy language of the tokenizer"),
+    stats_path: Optional[Path] = typer.Option(None, "--stats", help="Write the counts as JSON"),
+) -> None:
+    """Convert a gold NER corpus to a spaCy DocBin and print kept/skipped/misaligned counts."""
+    from .corpora.convert import FORMATS, convert, guess_format
+
+    fmt = fmt or guess_format(input_path)
+    if fmt not in FORMATS:
+        _fail(ValueError(
+            f"Unknown format {fmt!r} for {input_path}: pass --format with one of "
+            f"{', '.join(FORMATS)}"
+        ))
+    seps = {None: None, "tab": "\t", "\\t": "\t", "space": " ", " ": " "}
+    if sep not in seps:
+        _fail(ValueError(f"--sep must be 'tab' or 'space', not {sep!r}"))
+    try:
+        stats = convert(
+            [input_path], output, fmt, stats_path=stats_path, label_map=label_map,
+            sentences=sentences, alignment_mode=alignment_mode, tag_col=tag_col,
+            sep=seps[sep], scheme=scheme, lang=lang,
+        )
+    except _INPUT_ERRORS as err:
+        _fail(err)
+    typer.echo(stats.summary())
+    typer.echo(f"Saved {stats.docs} docs to {output}")
 
 
 def main() -> None:
