@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Union
+from typing import Dict, Iterable, Mapping, Optional, Union
 
 import srsly
 from spacy.util import registry
@@ -83,6 +83,9 @@ def _check_pairs(pairs, source: str) -> Dict[str, str]:
 
 
 @registry.misc("spacy_juicer.labels_from_file.v1")
-def labels_from_file(path: str) -> Dict[str, str]:
-    """Config hook: ``[initialize.components.zero_shot_ner.labels]`` from a JSON/JSONL file."""
+def labels_from_file(path: Optional[str] = None) -> Optional[Dict[str, str]]:
+    """Config hook: ``[initialize.components.zero_shot_ner.labels]`` from a JSON/JSONL file.
+    With no path, the types are taken from the training data (named after themselves)."""
+    if path is None or not str(path).strip():
+        return None
     return read_labels_file(path)
