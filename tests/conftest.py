@@ -32,6 +32,17 @@ SMALL_MODEL = {
 }
 
 
+@pytest.fixture(scope="session")
+def data_dir():
+    """The shared data mirror; tests that read real corpus lines skip without it."""
+    from spacy_juicer import assets
+
+    path = assets.data_dir(required=False)
+    if path is None:
+        pytest.skip("data mirror not found: set SPACY_JUICER_DATA=/path/to/shared/data")
+    return path
+
+
 def minilm_installed() -> bool:
     from spacy_juicer.assets import package_installed
 
