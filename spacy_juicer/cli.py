@@ -93,5 +93,82 @@ def convert_cmd(
     typer.echo(f"Saved {stats.docs} docs to {output}")
 
 
+@app.command("split")
+def split_cmd(
+    config: Path = typer.Argument(..., help="Split file, e.g. configs/splits/biomedical.json"),
+    out_dir: Path = typer.Argument(..., help="Folder for <part>.spacy, <part>.labels.json"),
+    parts: Optional[List[str]] = typer.Option(None, "--part", help="Only these parts"),
+    limit: int = typer.Option(0, "--limit", help="At most this many docs per part (0 = all)"),
+    names_only: bool = typer.Option(
+        False, "--names-only", help="Labels files with plain type names as descriptions"
+    ),
+    data_dir: Optional[Path] = typer.Option(None, "--data", help="Data mirror (default: found)"),
+) -> None:
+    """Build a zero-shot split: per part a DocBin in which other parts' types are O."""
+    from .assets import MissingAssetError
+    from .corpora.splits import build_split
+
+    try:
+        counts = build_split(
+            config, out_dir, data_dir=data_dir, parts=parts, limit=limit, names_only=names_only
+        )
+    except (*_INPUT_ERRORS, MissingAssetError) as err:
+        _fail(err)
+    for name, part in counts["parts"].items():
+        ents = ", ".join(f"{k} {v}" for k, v in part["entities"].items()) or "none"
+        dropped = ", ".join(f"{k} {v}" for k, v in part["relabelled_O"].items()) or "none"
+        typer.echo(f"{name} ({part['role']}): {part['docs']} docs; entities: {ents}; "
+                   f"relabelled O: {dropped}")
+    typer.echo(f"Saved to {out_dir} (counts.json)")
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    model: str = typer.Argument(..., help="Pipeline folder or package with zero_shot_ner"),
+    data: Path = typer.Argument(..., help="Gold DocBin (.spacy)"),
+    labels: Path = typer.Option(..., "--labels", "-l", help="Labels file {type: description}"),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Metrics JSON (a Markdown table is written beside it)"
+    ),
+    batch_size: int = typer.Option(32, "--batch-size", "-b"),
+    limit: int = typer.Option(0, "--limit", help="Only the first N docs (0 = all)"),
+    names_only: bool = typer.Option(False, "--names-only", help="Describe types by name only"),
+    component: Optional[str] = typer.Option(None, "--component", help="Component name"),
+    name: Optional[str] = typer.Option(None, "--name", help="Run name in tables"),
+) -> None:
+    """Predict with new types set at run time and score (span and token level, P/R/F)."""
+    from .evaluation import evaluate, metrics_table, write_metrics
+
+    try:
+        metrics = evaluate(
+            model, data, labels, batch_size=batch_size, limit=limit, names_only=names_only,
+            component=component, name=name,
+        )
+    except _INPUT_ERRORS as err:
+        _fail(err)
+    typer.echo(metrics_table([metrics]))
+    if output is not None:
+        md = write_metrics(metrics, output)
+        typer.echo(f"Saved {output} and {md}")
+
+
+@app.command("report")
+def report_cmd(
+    metrics: List[Path] = typer.Argument(..., help="Metrics JSON files of 'evaluate'"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the Markdown"),
+) -> None:
+    """Compare several evaluation runs side by side in one Markdown table."""
+    from .evaluation import report
+
+    try:
+        table = report(metrics)
+    except _INPUT_ERRORS as err:
+        _fail(err)
+    typer.echo(table)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(table, encoding="utf8")
+
+
 def main() -> None:
     app()
