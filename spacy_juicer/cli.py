@@ -170,5 +170,30 @@ def report_cmd(
         output.write_text(table, encoding="utf8")
 
 
+@app.command("annotate")
+def annotate_cmd(
+    input_path: Path = typer.Argument(..., help="JSONL {\"text\": ...} (e.g. pubmed-raw-combined/abstracts.jsonl), plain text (a document per line) or a DocBin"),
+    output: Path = typer.Argument(..., help="Raw teacher DocBin (.spacy); the run record goes to <output>.run.json"),
+    config: Path = typer.Option(Path("configs/teacher.cfg"), "--config", "-c", help="spacy-llm config with [task] and [model]"),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Answer cache file (default: in the user cache, per model and settings)"),
+    limit: int = typer.Option(0, "--limit", help="Annotate only the first N sentences (0 = all)"),
+    shard: Optional[str] = typer.Option(None, "--shard", help="i/n: annotate the i-th of n shards (by document)"),
+    sentences: str = typer.Option("sentencizer", "--sentences", help="sentencizer | en_core_web_sm | none"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Prompts per model call (default: the model's concurrency)"),
+) -> None:
+    """Label raw sentences with an LLM through spacy-llm; resumable (cached answers), shardable."""
+    from .teacher.annotate import annotate
+
+    try:
+        record = annotate(input_path, output, config, cache_path=cache, limit=limit, shard=shard,
+                          sentences=sentences, batch_size=batch_size)
+    except _INPUT_ERRORS as err:
+        _fail(err)
+    typer.echo(
+        f"{record['sentences']} sentences -> {output}: {record['calls']} calls, {record['cache_hits']} cache hits, "
+        f"statuses {record['statuses']}, {record['seconds']} s"
+    )
+
+
 def main() -> None:
     app()
