@@ -243,5 +243,31 @@ def critic_cmd(
     typer.echo(f"Saved {silver}" + (f" and {report}" if report else ""))
 
 
+@app.command("describe")
+def describe_cmd(
+    silver: Path = typer.Argument(..., help="Silver DocBin written by 'critic'"),
+    output: Path = typer.Argument(..., help="Labels file to write: {\"Type\": \"description\"} (run record in <output>.run.json)"),
+    config: Path = typer.Option(Path("configs/describe.cfg"), "--config", "-c", help="spacy-llm config: [task] Describe.v1 and [model]"),
+    top_domains: int = typer.Option(2, "--top-domains", help="Describe each type in its k most frequent domains (JUICER: 2)"),
+    limit: int = typer.Option(0, "--limit", help="Only the N most frequent types (0 = all)"),
+    default_domain: str = typer.Option("biomedicine", "--default-domain", help="Domain of sentences without one"),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Answer cache file (default: in the user cache, per model and settings)"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Prompts per model call (default: the model's concurrency)"),
+) -> None:
+    """Ask the LLM what each silver type is in its top domains; write the type descriptions."""
+    from .silver.describe import describe
+
+    try:
+        record = describe(silver, output, config, top_k=top_domains, limit=limit, default_domain=default_domain,
+                          cache_path=cache, batch_size=batch_size)
+    except _INPUT_ERRORS as err:
+        _fail(err)
+    typer.echo(
+        f"{record['types']} types, {record['queries']} questions -> {output}: {record['calls']} calls, "
+        f"{record['cache_hits']} cache hits, statuses {record['statuses']}, "
+        f"{len(record['fallback_to_name'])} described by name only, {record['seconds']} s"
+    )
+
+
 def main() -> None:
     app()

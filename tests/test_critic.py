@@ -27,29 +27,14 @@ from pathlib import Path
 
 import pytest
 import spacy
-import srsly
 from spacy.tokens import DocBin
 
 from spacy_juicer.silver.critic import RULES, CriticError, CriticOptions, critic_docs, read_type_list, split_types
 
-DATA = Path(__file__).parent / "data" / "silver"
+from .silver_data import raw_docs
+
 ROOT = Path(__file__).parent.parent
 BIOMEDICAL = ROOT / "configs" / "splits" / "biomedical.json"
-
-
-def raw_docs():
-    """The raw teacher docs, made by the teacher's OpenNER task from the recorded answers."""
-    from spacy_juicer.teacher.open_ner.task import make_open_ner_task
-
-    task = make_open_ner_task()
-    nlp = spacy.blank("en")
-    docs = []
-    for record in srsly.read_jsonl(DATA / "answers.jsonl"):
-        doc = nlp.make_doc(record["text"])
-        doc.user_data["juicer"] = {"id": record["id"]}
-        task.annotate(doc, record["response"])
-        docs.append(doc)
-    return docs
 
 
 def silver_of(docs):
