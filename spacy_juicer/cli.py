@@ -269,5 +269,29 @@ def describe_cmd(
     )
 
 
+@app.command("stats")
+def stats_cmd(
+    silver: Path = typer.Argument(..., help="Silver DocBin written by 'critic'"),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for stats.json, stats.md and the PNG plots"),
+    descriptions: Optional[Path] = typer.Option(None, "--descriptions", help="Labels file of 'describe' (description lengths)"),
+    top: int = typer.Option(20, "--top", help="How many top types and domains to list"),
+) -> None:
+    """Corpus statistics of a silver DocBin (JUICER Table 3.4) with long-tail and top-domain plots."""
+    from .silver.stats import write_stats
+
+    try:
+        stats = write_stats(silver, out, descriptions, top=top)
+    except _INPUT_ERRORS as err:
+        _fail(err)
+    m = stats["mentions_per_sentence"]
+    band = stats["type_bands"][0]
+    typer.echo(
+        f"{stats['sentences']} sentences, {stats['mentions']} mentions, {stats['types']} types, {stats['domains']} domains; "
+        f"mentions/sentence mean {m['mean']} median {m['median']} max {m['max']}; "
+        f"top 1% of types ({band['items']}) hold {band['share']:.1%} of mentions"
+    )
+    typer.echo("Saved " + ", ".join(stats["files"]))
+
+
 def main() -> None:
     app()
