@@ -28,6 +28,11 @@ from spacy_juicer.teacher.models.llama_cpp import LlamaCpp  # noqa: E402
 
 
 def parse_variant(name: str) -> Dict[str, Any]:
+    if "+" in name:  # e.g. threads1+lookup2
+        merged: Dict[str, Any] = {}
+        for part in name.split("+"):
+            merged.update(parse_variant(part))
+        return merged
     if name == "reuse":
         return {}
     if name == "noreuse":
@@ -117,7 +122,7 @@ def main() -> None:
                     "model": model_name,
                     "task": task_name,
                     "variant": variant,
-                    "settings": {**model.settings(), "n_threads": model.n_threads,
+                    "settings": {**model.settings(), "n_threads": model.threads_used,
                                  "reuse_prefix": model.reuse_prefix,
                                  "prompt_lookup": model.prompt_lookup},
                     **result,

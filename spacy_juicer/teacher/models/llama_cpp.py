@@ -46,12 +46,27 @@ def require_llama_cpp() -> Any:
     return llama_cpp
 
 
-def default_threads() -> int:
+def usable_cores() -> int:
     """The cores this process may run on (not the machine's count: containers and taskset)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_threads() -> int:
+    """Threads for llama.cpp: the usable cores minus those other processes keep busy.
+
+    llama.cpp's threads wait for each other at every layer; when the cores are oversubscribed
+    a descheduled thread stalls the others, so on a shared 2-core machine with two other busy
+    processes one thread ran 3x faster than two (benchmarks/results/teacher_speed*.json).
+    The thread count never changes the answers, only the speed."""
+    cores = usable_cores()
+    try:
+        busy = int(os.getloadavg()[0] + 0.5)
+    except (AttributeError, OSError):
+        busy = 0
+    return max(1, min(cores, cores - busy))
 
 
 class LlamaCpp:
@@ -77,7 +92,8 @@ class LlamaCpp:
         self.model = str(model)
         self.name = Path(self.model).stem if self.model.endswith(".gguf") else self.model
         self.n_ctx = int(n_ctx)
-        self.n_threads = int(n_threads) if n_threads else default_threads()
+        self.n_threads = int(n_threads or 0)  # 0: chosen from the load when the model loads
+        self.threads_used: Optional[int] = None
         self.n_batch = int(n_batch)
         self.max_tokens = int(max_tokens)
         self.temperature = float(temperature)
@@ -139,19 +155,20 @@ class LlamaCpp:
                 kwargs["draft_model"] = LlamaPromptLookupDecoding(
                     num_pred_tokens=self.prompt_lookup
                 )
+            self.threads_used = self.n_threads or default_threads()
             start = time.perf_counter()
             self._llm = llama_cpp.Llama(
                 model_path=str(path),
                 n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
-                n_threads_batch=self.n_threads,
+                n_threads=self.threads_used,
+                n_threads_batch=self.threads_used,
                 n_batch=self.n_batch,
                 seed=self.seed,
                 verbose=self.verbose,
                 **kwargs,
             )
             self.usage["load_seconds"] += time.perf_counter() - start
-            logger.info("Loaded %s in %.1f s", path, self.usage["load_seconds"])
+            logger.info("Loaded %s in %.1f s (%d threads)", path, self.usage["load_seconds"], self.threads_used)
         return self._llm
 
     # -- calls -------------------------------------------------------------------------
@@ -222,7 +239,7 @@ def make_llama_cpp(
 ) -> LlamaCpp:
     """The embedded GGUF teacher. ``model``: a known name (``qwen2.5-coder-1.5b-instruct``,
     ``qwen2.5-coder-0.5b-instruct``, ``smollm2-135m``) or the path of a .gguf file.
-    ``n_threads = 0`` uses every core this process may run on. ``check`` verifies at build
+    ``n_threads = 0`` uses the cores that other processes leave idle (at least one). ``check`` verifies at build
     time that llama-cpp-python and the GGUF file are there (the weights load on first use)."""
     llm = LlamaCpp(
         model,
