@@ -147,5 +147,20 @@ def read_bio(path: Path, limit: Optional[int] = None) -> List[Dict[str, Any]]:
     return sentences[:limit] if limit is not None else sentences
 
 
+NO_SPACE_BEFORE = {",", ".", ";", ":", ")", "]", "%", "'s", "-", "/"}
+NO_SPACE_AFTER = {"(", "[", "-", "/"}
+
+
+def detok_spaces(words: List[str]) -> List[bool]:
+    """Trailing-space flags that turn the gold files' tokens back into plain text
+    ('22 - oxacalcitriol ( OCT ) ,' -> '22-oxacalcitriol (OCT),') with the tokens unchanged,
+    so the teacher reads normal prose and its spans still align with the gold tokens."""
+    spaces = []
+    for i, word in enumerate(words):
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        spaces.append(nxt is not None and word not in NO_SPACE_AFTER and nxt not in NO_SPACE_BEFORE)
+    return spaces
+
+
 def json_dumps(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
