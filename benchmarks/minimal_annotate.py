@@ -34,22 +34,28 @@ ITEM = re.compile(r"\s*(.*?)\s*\(([^()]*)\)\s*(?=,|;|$)")
 
 
 def parse(answer: str) -> Tuple[Optional[str], List[List[str]], str]:
-    """(domain, [[mention, type], ...], status) from 'domain\\nNamed Entities: m (T), ...'."""
-    domain, entities = None, ""
+    """(domain, [[mention, type], ...], status) from 'domain\nNamed Entities: m (T), ...'.
+    Through the chat API the model often skips the domain line and answers with the
+    entity list alone: a line of 'mention (Type)' items is then the list."""
+    domain, entities = None, None
     lines = [l.strip() for l in answer.strip().splitlines() if l.strip()]
     for i, line in enumerate(lines):
         if line.lower().startswith("named entities:"):
             entities = line.split(":", 1)[1]
-            if i > 0:
-                domain = lines[0].removeprefix("Domain:").strip() or None
             break
-    else:
-        if lines:
-            domain = lines[0].removeprefix("Domain:").strip() or None
+        if line.lower().startswith("domain:"):
+            domain = line.split(":", 1)[1].strip() or None
+        elif ITEM.match(line) and ITEM.findall(line) and entities is None:
+            entities = line
+            break
+        elif i == 0 and "(" not in line:
+            domain = line
+    if entities is None:
         return domain, [], "malformed" if lines else "empty"
     mentions = [[m.strip(" ,;"), t.strip()] for m, t in ITEM.findall(entities) if m.strip(" ,;") and t.strip()]
     if not mentions:
-        return domain, [], "empty" if not entities.strip() or entities.strip().lower() in {"none", "n/a"} else "malformed"
+        empty = not entities.strip() or entities.strip().lower().strip(".") in {"none", "n/a"}
+        return domain, [], "empty" if empty else "malformed"
     return domain, mentions, "ok"
 
 
