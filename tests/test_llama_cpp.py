@@ -154,3 +154,12 @@ def test_real_sentence_with_the_small_teacher():
     assert len(answers) == 1 and answers[0]
     assert model.usage["calls"] == 1 and model.usage["output_tokens"] > 0
     assert model.usage["input_tokens"] > 10
+
+
+def test_default_threads_leave_busy_cores_alone(monkeypatch):
+    monkeypatch.setattr(llama_cpp, "usable_cores", lambda: 2)
+    monkeypatch.setattr(llama_cpp.os, "getloadavg", lambda: (0.1, 0.0, 0.0))
+    assert llama_cpp.default_threads() == 2
+    monkeypatch.setattr(llama_cpp.os, "getloadavg", lambda: (5.0, 4.0, 3.0))
+    assert llama_cpp.default_threads() == 1
+    assert llama_cpp.LlamaCpp("x.gguf", n_threads=3).n_threads == 3
