@@ -30,6 +30,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from spacy_llm.registry import registry
 
+from .base import new_usage
 from .gguf_files import PIP_EXTRA, resolve_gguf
 
 logger = logging.getLogger(__name__)
@@ -115,15 +116,7 @@ class LlamaCpp:
         self.verbose = bool(verbose)
         self.path: Optional[Path] = None
         self._llm: Any = None
-        self.usage: Dict[str, float] = {
-            "calls": 0,
-            "input_tokens": 0,
-            "output_tokens": 0,
-            "seconds": 0.0,
-            "failures": 0,
-            "truncated": 0,
-            "load_seconds": 0.0,
-        }
+        self.usage: Dict[str, float] = {**new_usage(), "truncated": 0, "load_seconds": 0.0}
 
     # -- the base protocol -------------------------------------------------------------
     def settings(self) -> Dict[str, Any]:
@@ -186,10 +179,10 @@ class LlamaCpp:
         messages = [{"role": "system", "content": self.system}] if self.system else []
         return messages + [{"role": "user", "content": prompt}]
 
-    def complete(self, prompt: str) -> str:
+    def complete(self, prompt: str) -> Optional[str]:
         """One greedy chat completion. A prompt llama.cpp refuses (e.g. longer than
-        ``n_ctx``) is counted as a failure and answered with an empty string, so one bad
-        sentence does not stop a long annotation run."""
+        ``n_ctx``) is counted as a failure and answered with ``None`` (the base protocol: the
+        run records it as failed), so one bad sentence does not stop a long annotation run."""
         llm = self.llm
         if not self.reuse_prefix:
             llm.reset()  # forget the evaluated tokens: the whole prompt is evaluated again
@@ -206,8 +199,8 @@ class LlamaCpp:
         except ValueError as err:  # e.g. "Requested tokens exceed context window"
             self.usage["failures"] += 1
             self.usage["seconds"] += time.perf_counter() - start
-            warnings.warn(f"llama.cpp refused a prompt ({err}); answering with ''.")
-            return ""
+            warnings.warn(f"llama.cpp refused a prompt ({err}); recorded as a failure.")
+            return None
         self.usage["seconds"] += time.perf_counter() - start
         self.usage["calls"] += 1
         usage = result.get("usage") or {}
@@ -218,7 +211,7 @@ class LlamaCpp:
             self.usage["truncated"] += 1
         return (choice["message"].get("content") or "").strip()
 
-    def __call__(self, prompts: Iterable[Iterable[str]]) -> Iterable[Iterable[str]]:
+    def __call__(self, prompts: Iterable[Iterable[str]]) -> Iterable[Iterable[Optional[str]]]:
         """spacy-llm's model interface: per doc, the answers to its prompts (shards)."""
         return [[self.complete(prompt) for prompt in doc_prompts] for doc_prompts in prompts]
 

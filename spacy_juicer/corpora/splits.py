@@ -1,0 +1,175 @@
+"""Zero-shot splits: which entity types a model trains on, selects on, and is tested on.
+
+A split file (``configs/splits/*.json``) names parts, each with a role (train, dev, test),
+its types and its source files in the data mirror. The builder converts the sources and keeps
+only the part's types: mentions of every other type become O (the SMXM/JUICER protocol), in
+``doc.ents`` and in ``doc.spans["gold"]`` alike, and are counted. Types of different roles
+must be disjoint, and near-synonyms (the file's ``synonym_groups``) must not be split across
+roles, so that a test type is never seen under another name in training.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Union
+
+from spacy.tokens import Doc, DocBin, Span
+
+from .. import assets
+from .convert import read_docs
+from .descriptions import load_descriptions
+from .spans import GOLD_KEY
+from .stats import ConversionStats
+
+ROLES = ("train", "dev", "test")
+PathLike = Union[str, Path]
+
+
+class SplitError(ValueError):
+    """A split file that breaks the zero-shot protocol or cannot be read."""
+
+
+def load_split(path: PathLike) -> Dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise SplitError(f"Split file not found: {path}")
+    try:
+        split = json.loads(path.read_text(encoding="utf8"))
+    except json.JSONDecodeError as err:
+        raise SplitError(f"{path} is not valid JSON: {err}") from None
+    check_split(split, source=str(path))
+    return split
+
+
+def role_types(split: Dict[str, Any]) -> Dict[str, set]:
+    out: Dict[str, set] = {role: set() for role in ROLES}
+    for part in split["parts"].values():
+        out[part["role"]].update(part["types"])
+    return out
+
+
+def check_split(split: Dict[str, Any], source: str = "split") -> None:
+    """Raise :class:`SplitError` unless the roles' types are disjoint and no synonym group
+    straddles two roles."""
+    parts = split.get("parts")
+    if not isinstance(parts, dict) or not parts:
+        raise SplitError(f"{source}: needs a non-empty 'parts' object")
+    for name, part in parts.items():
+        if part.get("role") not in ROLES:
+            raise SplitError(f"{source}: part '{name}' needs a role in {ROLES}")
+        if not part.get("types") or not part.get("sources"):
+            raise SplitError(f"{source}: part '{name}' needs 'types' and 'sources'")
+        for src in part["sources"]:
+            if "path" not in src:
+                raise SplitError(f"{source}: a source of part '{name}' has no 'path'")
+    by_role = role_types(split)
+    for i, a in enumerate(ROLES):
+        for b in ROLES[i + 1 :]:
+            shared = by_role[a] & by_role[b]
+            if shared:
+                raise SplitError(f"{source}: types {sorted(shared)} are in both {a} and {b}")
+    for group in split.get("synonym_groups", []):
+        roles = {role for role in ROLES if by_role[role] & set(group)}
+        if len(roles) > 1:
+            raise SplitError(
+                f"{source}: near-synonyms {group} are split across {sorted(roles)}"
+            )
+
+
+def restrict_types(doc: Doc, keep: Iterable[str], removed: Counter) -> Doc:
+    """Relabel every mention whose type is not in ``keep`` as O (counted in ``removed``)."""
+    keep = set(keep)
+    for ent in doc.ents:
+        if ent.label_ not in keep:
+            removed[ent.label_] += 1
+    doc.ents = [e for e in doc.ents if e.label_ in keep]
+    if GOLD_KEY in doc.spans:
+        doc.spans[GOLD_KEY] = [
+            Span(doc, s.start, s.end, label=s.label_) for s in doc.spans[GOLD_KEY]
+            if s.label_ in keep
+        ]
+    return doc
+
+
+def part_descriptions(part: Dict[str, Any], *, names_only: bool = False) -> Dict[str, str]:
+    """Descriptions of the part's types, from the first source dataset that describes each."""
+    found: Dict[str, str] = {}
+    for src in part["sources"]:
+        dataset = src.get("dataset")
+        if not dataset:
+            continue
+        known = load_descriptions(dataset, names_only=names_only)
+        for t in part["types"]:
+            if t in known and t not in found:
+                found[t] = known[t]
+    missing = [t for t in part["types"] if t not in found]
+    if missing:
+        raise SplitError(
+            f"No description for {missing}: add them to "
+            "spacy_juicer/corpora/descriptions/<dataset>.json"
+        )
+    return {t: found[t] for t in part["types"]}
+
+
+def build_split(
+    split_path: PathLike,
+    out_dir: PathLike,
+    *,
+    data_dir: Optional[PathLike] = None,
+    parts: Optional[List[str]] = None,
+    limit: int = 0,
+    names_only: bool = False,
+) -> Dict[str, Any]:
+    """Write ``<part>.spacy`` and ``<part>.labels.json`` per part, and ``counts.json``.
+    ``limit`` caps the docs per part (0 = all), for quick runs."""
+    split = load_split(split_path)
+    base = Path(data_dir) if data_dir is not None else assets.data_dir()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wanted = parts or list(split["parts"])
+    unknown = [p for p in wanted if p not in split["parts"]]
+    if unknown:
+        raise SplitError(f"Unknown part(s) {unknown}: the split has {list(split['parts'])}")
+    counts: Dict[str, Any] = {"split": split["name"], "source": str(split_path), "parts": {}}
+    for name in wanted:
+        part = split["parts"][name]
+        stats = ConversionStats()
+        removed: Counter = Counter()
+        docbin = DocBin(store_user_data=True)
+        n_docs = 0
+        for src in part["sources"]:
+            path = base / src["path"]
+            if not path.is_file():
+                raise SplitError(f"Source file {path} of part '{name}' is missing")
+            options = {k: src[k] for k in ("label_map", "sentences", "tag_col", "scheme")
+                       if k in src}
+            for doc in read_docs([path], src.get("format", "conll"), stats=stats, **options):
+                if limit and n_docs >= limit:
+                    break
+                docbin.add(restrict_types(doc, part["types"], removed))
+                n_docs += 1
+        docbin.to_disk(out_dir / f"{name}.spacy")
+        labels = part_descriptions(part, names_only=names_only)
+        (out_dir / f"{name}.labels.json").write_text(
+            json.dumps(labels, indent=2, ensure_ascii=False) + "\n", encoding="utf8"
+        )
+        kept = Counter()
+        for doc in docbin.get_docs(_vocab()):
+            kept.update(e.label_ for e in doc.ents)
+        counts["parts"][name] = {
+            "role": part["role"],
+            "types": part["types"],
+            "docs": n_docs,
+            "entities": dict(sorted(kept.items())),
+            "relabelled_O": dict(sorted(removed.items())),
+            "types_without_mentions": [t for t in part["types"] if not kept[t]],
+        }
+    (out_dir / "counts.json").write_text(json.dumps(counts, indent=2) + "\n", encoding="utf8")
+    return counts
+
+
+def _vocab():
+    import spacy
+
+    return spacy.blank("en").vocab

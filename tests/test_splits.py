@@ -1,0 +1,112 @@
+"""Zero-shot split files: disjoint roles, near-synonyms on one side, and the builder."""
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from spacy_juicer.cli import app
+from spacy_juicer.corpora.convert import load_docbin
+from spacy_juicer.corpora.descriptions import available, load_descriptions
+from spacy_juicer.corpora.splits import ROLES, SplitError, build_split, check_split, role_types
+
+SPLITS = sorted((Path(__file__).parents[1] / "configs" / "splits").glob("*.json"))
+DATA = Path(__file__).parent / "data"
+runner = CliRunner()
+
+
+def test_split_files_exist():
+    names = {p.stem for p in SPLITS}
+    assert {"biomedical", "wnut17", "legal"} <= names
+
+
+@pytest.mark.parametrize("path", SPLITS, ids=lambda p: p.stem)
+def test_roles_are_disjoint_and_described(path):
+    split = json.loads(path.read_text())
+    check_split(split, source=str(path))
+    by_role = role_types(split)
+    for i, a in enumerate(ROLES):
+        for b in ROLES[i + 1:]:
+            assert not by_role[a] & by_role[b], (path.stem, a, b)
+    for group in split.get("synonym_groups", []):
+        assert sum(bool(by_role[r] & set(group)) for r in ROLES) <= 1, group
+    for part in split["parts"].values():
+        datasets = {s["dataset"] for s in part["sources"]}
+        described = set()
+        for d in datasets:
+            described |= set(load_descriptions(d))
+        assert set(part["types"]) <= described
+
+
+def test_biomedical_keeps_gene_family_on_test_side():
+    split = json.loads((SPLITS[0].parent / "biomedical.json").read_text())
+    by_role = role_types(split)
+    assert {"GENE", "protein", "DNA", "RNA"} <= by_role["test"]
+    assert {"Chemical", "Disease"} == by_role["train"]
+
+
+def test_check_split_rejects_leaks():
+    base = {"parts": {
+        "train": {"role": "train", "types": ["GENE"], "sources": [{"path": "x"}]},
+        "test": {"role": "test", "types": ["protein"], "sources": [{"path": "y"}]},
+    }}
+    check_split(base)
+    with pytest.raises(SplitError, match="near-synonyms"):
+        check_split({**base, "synonym_groups": [["GENE", "protein"]]})
+    base["parts"]["test"]["types"] = ["GENE"]
+    with pytest.raises(SplitError, match="both train and test"):
+        check_split(base)
+
+
+def test_descriptions_and_names_only():
+    assert {"ncbi-disease", "bc5cdr", "bc2gm", "jnlpba", "wnut17", "conll2003",
+            "inlegalner"} <= set(available())
+    for name in available():
+        labels = load_descriptions(name)
+        assert labels and all(len(d) > len(t) for t, d in labels.items())
+    assert load_descriptions("jnlpba", ["RNA"], names_only=True) == {"RNA": "RNA"}
+    with pytest.raises(KeyError, match="no description for Gene"):
+        load_descriptions("jnlpba", ["Gene"])
+
+
+def _fixture_split(tmp_path):
+    split = {
+        "name": "fixture",
+        "parts": {
+            "train": {"role": "train", "types": ["PER"],
+                      "sources": [{"path": "bio.tsv", "format": "conll", "dataset": "conll2003"}]},
+            "test": {"role": "test", "types": ["LOC", "ORG"],
+                     "sources": [{"path": "bio.tsv", "format": "conll", "dataset": "conll2003"}]},
+        },
+    }
+    path = tmp_path / "split.json"
+    path.write_text(json.dumps(split))
+    return path
+
+
+def test_build_split_relabels_other_types_as_o(tmp_path):
+    counts = build_split(_fixture_split(tmp_path), tmp_path / "out", data_dir=DATA)
+    train = load_docbin(tmp_path / "out" / "train.spacy")
+    assert {e.label_ for d in train for e in d.ents} == {"PER"}
+    assert counts["parts"]["train"]["entities"] == {"PER": 2}
+    assert counts["parts"]["train"]["relabelled_O"] == {"LOC": 1, "ORG": 2}
+    assert counts["parts"]["test"]["entities"] == {"LOC": 1, "ORG": 2}
+    labels = json.loads((tmp_path / "out" / "test.labels.json").read_text())
+    assert list(labels) == ["LOC", "ORG"]
+
+
+def test_split_cli_and_bad_input(tmp_path):
+    result = runner.invoke(app, ["split", str(_fixture_split(tmp_path)), str(tmp_path / "o"),
+                                 "--data", str(DATA), "--names-only"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "o" / "train.labels.json").read_text()) == {"PER": "PER"}
+    result = runner.invoke(app, ["split", str(tmp_path / "nope.json"), str(tmp_path / "o")])
+    assert result.exit_code == 1 and "not found" in result.output
+
+
+def test_biomedical_dev_part_from_real_data(data_dir, tmp_path):
+    counts = build_split(SPLITS[0].parent / "biomedical.json", tmp_path, parts=["dev"])
+    dev = counts["parts"]["dev"]
+    assert dev["docs"] == 1739
+    assert dev["entities"] == {"cell_line": 400, "cell_type": 526}
+    assert dev["relabelled_O"] == {"DNA": 1052, "RNA": 107, "protein": 2466}

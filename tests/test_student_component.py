@@ -1,0 +1,182 @@
+"""The zero_shot_ner component with the real MiniLM-L6 encoder."""
+from __future__ import annotations
+
+import warnings
+
+import numpy
+import pytest
+import spacy
+from spacy.scorer import Scorer
+
+from spacy_juicer.student.labels import LabelError
+
+from .conftest import LABELS, SMALL_MODEL, TRAIN, make_examples, needs_minilm
+
+pytestmark = needs_minilm
+
+
+def ents(doc):
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+def test_overfits_two_types(trained_nlp):
+    examples = make_examples(trained_nlp)
+    scores = trained_nlp.evaluate(examples)
+    span = Scorer.score_spans(
+        [type(eg)(trained_nlp(eg.predicted.text), eg.reference) for eg in examples], "ents"
+    )
+    assert span["ents_f"] >= 0.9
+    assert scores["ents_f"] >= 0.9
+    doc = trained_nlp(TRAIN[0][0])
+    group = doc.spans["zero_shot_ner"]
+    assert [(s.start_char, s.end_char, s.label_) for s in group] == ents(doc)
+    assert all(0.5 <= s <= 1.0 for s in group.attrs["scores"])
+
+
+def test_to_disk_and_load_gives_identical_predictions(trained_nlp, tmp_path):
+    trained_nlp.to_disk(tmp_path / "pipeline")
+    loaded = spacy.load(tmp_path / "pipeline")
+    texts = [text for text, _ in TRAIN] + ["Tamoxifen is used against breast cancer."]
+    before = list(trained_nlp.pipe(texts))
+    after = list(loaded.pipe(texts))
+    assert [ents(d) for d in before] == [ents(d) for d in after]
+    for a, b in zip(before, after):
+        assert a.spans["zero_shot_ner"].attrs["scores"] == pytest.approx(b.spans["zero_shot_ner"].attrs["scores"], abs=1e-5)
+    assert loaded.get_pipe("zero_shot_ner").label_descriptions == LABELS
+
+
+def test_labels_change_at_run_time_without_retraining(trained_nlp, tmp_path):
+    ner = trained_nlp.get_pipe("zero_shot_ner")
+    try:
+        ner.set_labels({"Drug": LABELS["Chemical"]})
+        doc = trained_nlp(TRAIN[0][0])
+        assert {e.label_ for e in doc.ents} <= {"Drug"}
+        assert ("Aspirin", "Drug") in [(e.text, e.label_) for e in doc.ents]
+        ner.add_label("Disease", LABELS["Disease"])
+        assert ner.labels == ("Drug", "Disease")
+        doc = trained_nlp(TRAIN[0][0])
+        assert {"Drug", "Disease"} == {e.label_ for e in doc.ents}
+        trained_nlp.to_disk(tmp_path / "relabelled")
+        assert spacy.load(tmp_path / "relabelled").get_pipe("zero_shot_ner").labels == ("Drug", "Disease")
+    finally:
+        ner.set_labels(LABELS)
+
+
+def test_long_doc_gets_entities_beyond_the_first_window(trained_nlp):
+    sentence = "Patients with diabetes were given metformin daily. "
+    filler = "No adverse events were reported in this cohort. "
+    text = filler * 350 + sentence  # about 3,000 words, the entities at the very end
+    doc = trained_nlp(text)
+    assert len(doc) > 3000
+    found = [(e.text, e.label_) for e in doc.ents if e.start > 3000]
+    assert found == [("diabetes", "Disease"), ("metformin", "Chemical")]
+
+
+def test_empty_whitespace_and_non_ascii_docs(trained_nlp):
+    docs = list(trained_nlp.pipe(["", "   \n\t ", "Cisplatin caused renal failure — in 2 patients ☺.", "Ärzte gaben Aspirin."]))
+    assert docs[0].ents == () and docs[1].ents == ()
+    assert ("Cisplatin", "Chemical") in [(e.text, e.label_) for e in docs[2].ents]
+    for doc in docs:
+        assert len(doc.spans["zero_shot_ner"]) == len(doc.ents)
+
+
+def test_ten_thousand_word_doc(trained_nlp):
+    text = "Aspirin was given. " * 2500  # 10,000 tokens
+    ner = trained_nlp.get_pipe("zero_shot_ner")
+    ner.set_labels({"Chemical": LABELS["Chemical"]})
+    try:
+        doc = trained_nlp(text)
+    finally:
+        ner.set_labels(LABELS)
+    assert len(doc) == 10_000
+    starts = [e.start for e in doc.ents if e.text == "Aspirin"]
+    assert len(starts) >= 2400  # nearly every mention, at the start, middle and end
+    assert starts[0] == 0 and starts[-1] == 9996
+
+
+def test_more_labels_than_one_encoder_batch(trained_nlp):
+    ner = trained_nlp.get_pipe("zero_shot_ner")
+    many = {f"Type{i}": f"An entity of kind number {i}." for i in range(40)}
+    many.update(LABELS)
+    ner.set_labels(many)
+    try:
+        docs = list(trained_nlp.pipe([text for text, _ in TRAIN[:3]], batch_size=2))
+        scores = ner.predict(docs)
+    finally:
+        ner.set_labels(LABELS)
+    assert [s.shape for s in scores] == [(len(d), 43) for d in docs]
+    assert all(e.label_ in many for d in docs for e in d.ents)
+
+
+def test_overlapping_output_to_a_spans_key(trained_nlp):
+    ner = trained_nlp.get_pipe("zero_shot_ner")
+    ner.cfg["spans_key"] = "zsner"
+    try:
+        doc = trained_nlp(TRAIN[1][0])
+    finally:
+        ner.cfg["spans_key"] = None
+    assert doc.ents == ()
+    found = {(s.text, s.label_) for s in doc.spans["zsner"]}
+    assert {("diabetes", "Disease"), ("metformin", "Chemical")} <= found
+    assert len(doc.spans["zsner"].attrs["scores"]) == len(doc.spans["zsner"])
+
+
+def test_empty_and_duplicate_labels_are_refused(trained_nlp):
+    ner = trained_nlp.get_pipe("zero_shot_ner")
+    with pytest.raises(LabelError, match="at least one"):
+        ner.set_labels({})
+    with pytest.raises(LabelError, match="duplicate"):
+        ner.set_labels(["Gene", "Gene"])
+    with pytest.raises(LabelError, match="empty"):
+        ner.set_labels({"": "nothing"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ner.set_labels(["Gene"])
+    assert any("no description" in str(w.message) for w in caught)
+    ner.set_labels(LABELS)
+    assert ner.labels == ("Chemical", "Disease")
+
+
+def test_no_labels_gives_a_clear_error():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("zero_shot_ner", config={"model": SMALL_MODEL})
+    with pytest.raises(LabelError, match="no entity types"):
+        nlp.initialize(lambda: make_examples(nlp, [("No entities here.", [])]))
+    with pytest.raises(LabelError, match="set_labels"):
+        nlp.get_pipe("zero_shot_ner").predict([nlp.make_doc("text")])
+
+
+def test_labels_come_from_a_file_and_from_the_data(tmp_path):
+    import srsly
+
+    path = tmp_path / "labels.jsonl"
+    srsly.write_jsonl(path, [{"label": "Chemical", "description": LABELS["Chemical"]}])
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("zero_shot_ner", config={"model": SMALL_MODEL})
+    with pytest.warns(UserWarning, match="Disease"):
+        ner.initialize(lambda: make_examples(nlp), nlp=nlp, labels=str(path))
+    assert ner.label_descriptions == {"Chemical": LABELS["Chemical"], "Disease": "Disease"}
+
+
+def test_class_weighted_loss_gradient_matches_finite_differences(trained_nlp):
+    ner = trained_nlp.get_pipe("zero_shot_ner")
+    rng = numpy.random.default_rng(0)
+    logits = [rng.normal(size=(5, 3)).astype("f"), rng.normal(size=(2, 3)).astype("f")]
+    targets = [numpy.array([0, 1, 2, 0, 0], dtype="i"), numpy.array([2, 0], dtype="i")]
+    ner.cfg["negative_weight"] = 0.3
+    try:
+        loss, grads = ner._loss(logits, targets)
+        eps = 1e-3
+        _check_gradient(ner, logits, targets, loss, grads, eps)
+    finally:
+        ner.cfg["negative_weight"] = 1.0
+
+
+def _check_gradient(ner, logits, targets, loss, grads, eps):
+    for d in range(2):
+        for i in range(logits[d].shape[0]):
+            for c in range(3):
+                bumped = [x.copy() for x in logits]
+                bumped[d][i, c] += eps
+                numeric = (ner._loss(bumped, targets)[0] - loss) / eps
+                assert grads[d][i, c] == pytest.approx(numeric, abs=2e-3)
