@@ -211,7 +211,7 @@ class LlamaCpp:
             self.usage["truncated"] += 1
         return (choice["message"].get("content") or "").strip()
 
-    def __call__(self, prompts: Iterable[Iterable[str]]) -> Iterable[Iterable[Optional[str]]]:
+    def __call__(self, prompts: Iterable[Iterable[str]]) -> Iterable[Iterable[str]]:
         """spacy-llm's model interface: per doc, the answers to its prompts (shards)."""
         return [[self.complete(prompt) for prompt in doc_prompts] for doc_prompts in prompts]
 
