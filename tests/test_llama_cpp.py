@@ -163,3 +163,12 @@ def test_default_threads_leave_busy_cores_alone(monkeypatch):
     monkeypatch.setattr(llama_cpp.os, "getloadavg", lambda: (5.0, 4.0, 3.0))
     assert llama_cpp.default_threads() == 1
     assert llama_cpp.LlamaCpp("x.gguf", n_threads=3).n_threads == 3
+
+
+def test_prefill_moves_the_answer_label_into_the_assistant_turn():
+    model = llama_cpp.LlamaCpp("x.gguf")
+    prompt = "Find the entities.\nContext: Aspirin helps.\nDomain:"
+    assert model.split_prefill(prompt) == ("Find the entities.\nContext: Aspirin helps.", "Domain:")
+    assert model.split_prefill("Tell me a story about aspirin.") == ("Tell me a story about aspirin.", "")
+    assert llama_cpp.LlamaCpp("x.gguf", prefill=False).split_prefill(prompt) == (prompt, "")
+    assert model.settings()["prefill"] is True

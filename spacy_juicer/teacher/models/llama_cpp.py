@@ -26,7 +26,7 @@ import os
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from spacy_llm.registry import registry
 
@@ -97,6 +97,7 @@ class LlamaCpp:
         system: Optional[str] = None,
         prompt_lookup: int = 0,
         reuse_prefix: bool = True,
+        prefill: bool = True,
         seed: int = 0,
         verbose: bool = False,
     ) -> None:
@@ -112,6 +113,8 @@ class LlamaCpp:
         self.system = system
         self.prompt_lookup = int(prompt_lookup)
         self.reuse_prefix = bool(reuse_prefix)
+        self.prefill = bool(prefill)
+        self._formatter: Any = None
         self.seed = int(seed)
         self.verbose = bool(verbose)
         self.path: Optional[Path] = None
@@ -129,6 +132,7 @@ class LlamaCpp:
             "temperature": self.temperature,
             "stop": list(self.stop),
             "system": self.system,
+            "prefill": self.prefill,
             "seed": self.seed,
         }
 
@@ -179,6 +183,41 @@ class LlamaCpp:
         messages = [{"role": "system", "content": self.system}] if self.system else []
         return messages + [{"role": "user", "content": prompt}]
 
+    def split_prefill(self, prompt: str) -> Tuple[str, str]:
+        """(user message, start of the assistant's turn).
+
+        The tasks' prompts are completion prompts that end with the label the answer
+        continues (``Domain:``, ``Output:``, ``Answer:``). Sent whole as a user message, the
+        chat model starts a fresh reply and often skips that field (Qwen answered with the
+        entity list and no domain line); moved into the assistant's turn, it is continued
+        as in the few-shot examples, and the answer keeps the format the parsers read."""
+        head, sep, last = prompt.rstrip().rpartition("\n")
+        if self.prefill and sep and last.strip().endswith(":") and len(last.strip()) <= 40:
+            return head.rstrip(), last.strip()
+        return prompt, ""
+
+    def chat_tokens(self, prompt: str) -> List[int]:
+        """The prompt in the GGUF's chat template (ChatML for Qwen), assistant turn opened."""
+        llm = self.llm
+        if self._formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            template = llm.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise ValueError(
+                    f"{self.path} has no chat template (tokenizer.chat_template): use an "
+                    "instruction-tuned GGUF that ships one."
+                )
+            eos, bos = llm.token_eos(), llm.token_bos()
+            self._formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+                bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+            )
+        user, prefill = self.split_prefill(prompt)
+        text = self._formatter(messages=self.messages(user)).prompt + prefill
+        return llm.tokenize(text.encode("utf8"), add_bos=False, special=True)
+
     def complete(self, prompt: str) -> Optional[str]:
         """One greedy chat completion. A prompt llama.cpp refuses (e.g. longer than
         ``n_ctx``) is counted as a failure and answered with ``None`` (the base protocol: the
@@ -188,8 +227,8 @@ class LlamaCpp:
             llm.reset()  # forget the evaluated tokens: the whole prompt is evaluated again
         start = time.perf_counter()
         try:
-            result = llm.create_chat_completion(
-                messages=self.messages(prompt),
+            result = llm.create_completion(
+                prompt=self.chat_tokens(prompt),
                 temperature=self.temperature,
                 top_k=1 if self.temperature == 0 else 40,
                 max_tokens=self.max_tokens,
@@ -209,7 +248,7 @@ class LlamaCpp:
         choice = result["choices"][0]
         if choice.get("finish_reason") == "length":
             self.usage["truncated"] += 1
-        return (choice["message"].get("content") or "").strip()
+        return (choice.get("text") or "").strip()
 
     def __call__(self, prompts: Iterable[Iterable[str]]) -> Iterable[Iterable[str]]:
         """spacy-llm's model interface: per doc, the answers to its prompts (shards)."""
@@ -236,6 +275,7 @@ def make_llama_cpp(
     system: Optional[str] = None,
     prompt_lookup: int = 0,
     reuse_prefix: bool = True,
+    prefill: bool = True,
     seed: int = 0,
     check: bool = True,
     verbose: bool = False,
@@ -243,7 +283,8 @@ def make_llama_cpp(
     """The embedded GGUF teacher. ``model``: a known name (``qwen2.5-coder-1.5b-instruct``,
     ``qwen2.5-coder-0.5b-instruct``, ``smollm2-135m``) or the path of a .gguf file.
     ``n_threads = 0`` uses the cores that other processes leave idle (at least one). ``check`` verifies at build
-    time that llama-cpp-python and the GGUF file are there (the weights load on first use)."""
+    time that llama-cpp-python and the GGUF file are there (the weights load on first use).
+    ``prefill`` moves the prompt's last line (``Domain:``) into the assistant's turn."""
     llm = LlamaCpp(
         model,
         n_ctx=n_ctx,
@@ -255,6 +296,7 @@ def make_llama_cpp(
         system=system,
         prompt_lookup=prompt_lookup,
         reuse_prefix=reuse_prefix,
+        prefill=prefill,
         seed=seed,
         verbose=verbose,
     )
