@@ -98,15 +98,14 @@ def task_prompts(task_name: str, texts: Iterable[str], task_args: Optional[Dict]
     import spacy
     from spacy_llm.registry import registry
 
+    from spacy_juicer.teacher.annotate import register_all
+
+    register_all()
     task = registry.llm_tasks.get(task_name)(**(task_args or {}))
     nlp = spacy.blank("en")
     docs = [nlp.make_doc(t) for t in texts]
     prompts: List[str] = []
-    try:
-        generated = task.generate_prompts(docs, None)
-    except TypeError:
-        generated = task.generate_prompts(docs)
-    for item in generated:
+    for item in task.generate_prompts(docs):
         if isinstance(item, tuple):  # sharding task: (prompts of the shards, shards)
             shards = list(item[0])
             prompts.append(shards[0])

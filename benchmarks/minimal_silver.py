@@ -1,5 +1,6 @@
 """Stop-gap critic + describe + stats for the real run (JUICER thesis 3.3.2 and 3.4), used only
-if the `teacher` branch's `spacy-juicer critic/describe/stats` are not there in time.
+because the `teacher` branch's `spacy-juicer critic/describe/stats` were not there in time.
+Reads the raw teacher DocBin of `spacy-juicer annotate` (and its .run.json).
 
 Critic rules, each counted:
   drop_answer_malformed_or_empty  sentences whose answer did not parse or had no mention
@@ -11,7 +12,7 @@ Describe: for each surviving type, "Question: In [domain], what is [type]? Answe
 most frequent domain (the teacher, greedy).
 
 Usage:
-  python benchmarks/minimal_silver.py corpus/raw_minimal.spacy --out-dir corpus/minimal
+  python benchmarks/minimal_silver.py corpus/real/raw.spacy --out-dir corpus/real
 """
 from __future__ import annotations
 
@@ -37,10 +38,10 @@ FUNCTION_POS = {"ADP", "CCONJ", "SCONJ", "VERB", "AUX", "DET", "PRON", "PART", "
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("raw")
-    parser.add_argument("--out-dir", default="corpus/minimal")
+    parser.add_argument("--out-dir", default="corpus/real")
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct")
     parser.add_argument("--max-describe", type=int, default=40, help="describe the most frequent types")
-    parser.add_argument("--results", default=str(bench_utils.RESULTS / "real_run_minimal_stats.json"))
+    parser.add_argument("--results", default=str(bench_utils.RESULTS / "real_run_stats.json"))
     args = parser.parse_args()
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -123,10 +124,14 @@ def main() -> None:
     describe_seconds = time.perf_counter() - start
     srsly.write_json(out / "descriptions.json", descriptions)
 
-    answer_seconds = [r.get("seconds", 0) for r in srsly.read_jsonl("corpus/minimal_cache.jsonl")]
+    run_path = Path(args.raw).with_suffix(".run.json")
+    run = srsly.read_json(run_path) if run_path.exists() else {}
     stats = {
         **bench_utils.header(),
-        "pipeline": "benchmarks/minimal_annotate.py + benchmarks/minimal_silver.py (stop-gap)",
+        "pipeline": "spacy-juicer annotate (OpenNER) + benchmarks/minimal_silver.py (stop-gap critic/describe/stats)",
+        "annotate_run": {k: run.get(k) for k in ("task", "model", "sentences", "calls", "cache_hits",
+                                                  "statuses", "input_tokens", "output_tokens",
+                                                  "model_seconds", "seconds", "seconds_per_sentence")},
         "teacher": args.model,
         "sentences_raw": len(raw),
         "sentences_silver": len(silver_docs),
@@ -139,7 +144,7 @@ def main() -> None:
         "critic_drops": dict(drops),
         "top_types": surviving.most_common(25),
         "top_domains": domains.most_common(15),
-        "annotate_s_per_sentence": round(sum(answer_seconds) / max(1, len(answer_seconds)), 3),
+        "annotate_s_per_sentence": run.get("seconds_per_sentence"),
         "described_types": len(descriptions),
         "describe_s_per_type": round(describe_seconds / max(1, len(descriptions)), 2),
         "description_examples": dict(list(descriptions.items())[:8]),

@@ -34,6 +34,11 @@ DATASETS = {
     "bc5cdr": ("bc5cdr/iob/devel.tsv", ["Chemical", "Disease"]),
 }
 
+LABEL_DESCRIPTIONS = {
+    "Disease": "a disease, disorder, syndrome or other medical condition, including its abbreviation",
+    "Chemical": "a chemical compound, element, ion or drug, including its abbreviation",
+}
+
 TYPE_KEYWORDS = {
     "Disease": ("disease", "disorder", "syndrome", "cancer", "tumor", "tumour", "carcinoma",
                 "infection", "condition", "illness", "deficiency", "pathology", "symptom",
@@ -56,32 +61,16 @@ def map_type(label: str, gold_types: List[str]) -> Optional[str]:
     return None
 
 
-def build_nlp(task: Dict[str, Any], model: Dict[str, Any]):
-    import spacy
-
-    nlp = spacy.blank("en")
-    nlp.add_pipe("llm", config={"task": task, "model": model, "save_io": True})
-    return nlp
-
-
-def run_template(path: Path, docs, gold_types: List[str], args):
-    """Prompt with a template file ({text}, {labels}) and parse 'mention (Type), ...'."""
-    from minimal_annotate import parse, spans_for
-    from spacy.tokens import SpanGroup
-
-    from spacy_juicer.teacher.models.llama_cpp import LlamaCpp
+def annotate_docs(task, model, docs):
+    """The path of `spacy-juicer annotate`: one prompt per sentence, the task parses."""
     from tqdm import tqdm
 
-    template = path.read_text(encoding="utf8").replace("{labels}", ", ".join(gold_types))
-    llm = LlamaCpp(args.model, max_tokens=args.max_tokens)
-    for doc in tqdm(docs, desc=path.name):
-        answer = llm.complete(template.replace("{text}", doc.text))
-        if "Domain:" not in template:
-            answer = "Named Entities: " + answer  # the template ends with 'Named Entities:'
-        _, mentions, status = parse(answer)
-        doc.spans["llm_raw"] = SpanGroup(doc, name="llm_raw", spans=spans_for(doc, mentions))
-        doc.user_data["llm_io"] = {"llm": {"response": answer}}
-    return llm, docs
+    out = []
+    for doc in tqdm(docs, desc=getattr(task, "name", "task")):
+        prompt = next(iter(task.generate_prompts([doc])))
+        answer = model([[prompt]])[0]
+        out.append(next(iter(task.parse_responses([doc], [answer]))))
+    return out
 
 
 def predicted_spans(doc) -> List[Tuple[int, int, str]]:
@@ -157,7 +146,8 @@ def main() -> None:
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct")
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--prompts", default="open,label",
-                        help="open (spacy_juicer.OpenNER.v1), label (spacy_juicer.LabelNER.v1), "
+                        help="open (spacy_juicer.OpenNER.v1), label (spacy_juicer.LabelNER.v1 with "
+                             "the gold types), label_cot (the same, reasoning first), "
                              "universal (spacy_juicer.UniversalNER.v1)")
     parser.add_argument("--out", default=None, help="JSON path (a .md is written beside it)")
     args = parser.parse_args()
@@ -171,13 +161,13 @@ def main() -> None:
     sentences = bench_utils.read_bio(data_dir() / rel, limit=args.n)
     vocab = spacy.blank("en").vocab
     gold = [s["spans"] for s in sentences]
+    labels = {t: LABEL_DESCRIPTIONS.get(t, t) for t in gold_types}
     tasks = {
-        "open": {"@llm_tasks": "spacy_juicer.OpenNER.v1"},
-        "universal": {"@llm_tasks": "spacy_juicer.UniversalNER.v1", "labels": gold_types},
-        "label": {"@llm_tasks": "spacy_juicer.LabelNER.v1", "labels": gold_types},
+        "open": ("spacy_juicer.OpenNER.v1", {}),
+        "universal": ("spacy_juicer.UniversalNER.v1", {}),
+        "label": ("spacy_juicer.LabelNER.v1", {"labels": labels}),
+        "label_cot": ("spacy_juicer.LabelNER.v1", {"labels": labels, "cot": True}),
     }
-    model_cfg = {"@llm_models": "spacy_juicer.LlamaCpp.v1", "model": args.model,
-                 "max_tokens": args.max_tokens}
     report: Dict[str, Any] = {
         **bench_utils.header(),
         "dataset": args.dataset,
@@ -188,26 +178,29 @@ def main() -> None:
         "model": args.model,
         "results": {},
     }
-    from tqdm import tqdm
+    from spacy_llm.registry import registry
 
+    from spacy_juicer.teacher.annotate import register_all
+    from spacy_juicer.teacher.models.llama_cpp import LlamaCpp
+
+    register_all()
     for key in args.prompts.split(","):
         docs = [Doc(vocab, words=s["words"], spaces=bench_utils.detok_spaces(s["words"]))
                 for s in sentences]
+        task_name, task_args = tasks[key]
+        task = registry.llm_tasks.get(task_name)(**task_args)
+        llm = LlamaCpp(args.model, max_tokens=args.max_tokens)
         start = time.perf_counter()
-        if key.endswith(".txt"):  # a template file: the stop-gap path of minimal_annotate.py
-            llm, out_docs = run_template(Path(key), docs, gold_types, args)
-            tasks[key] = {"template": key}
-        else:
-            nlp = build_nlp(tasks[key], model_cfg)
-            llm = nlp.get_pipe("llm")._model
-            out_docs = [nlp(doc) for doc in tqdm(docs, desc=key)]
+        out_docs = annotate_docs(task, llm, docs)
         seconds = time.perf_counter() - start
         pred = [predicted_spans(d) for d in out_docs]
         result = score(gold, pred, gold_types)
         usage = dict(llm.usage)
         n = len(docs)
         result.update({
-            "task": tasks[key],
+            "task": {"name": task_name, **task_args},
+            "model_settings": llm.settings(),
+            "statuses": dict(Counter(d.user_data["juicer"]["status"] for d in out_docs)),
             "seconds_total": round(seconds, 1),
             "s_per_sentence": round(seconds / n, 3),
             "input_tokens_per_sentence": round(usage["input_tokens"] / n, 1),
@@ -215,7 +208,7 @@ def main() -> None:
             "llm_failures": usage.get("failures"),
             "truncated": usage.get("truncated"),
             "examples": [
-                {"text": d.text, "answer": d.user_data.get("llm_io", {}).get("llm", {}).get("response"),
+                {"text": d.text, "answer": d.user_data["juicer"]["raw"],
                  "gold": [d[s:e].text + f" ({l})" for s, e, l in g]}
                 for d, g in list(zip(out_docs, gold))[:3]
             ],

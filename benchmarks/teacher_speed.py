@@ -27,6 +27,12 @@ import bench_utils  # noqa: E402
 from spacy_juicer.teacher.models.llama_cpp import LlamaCpp  # noqa: E402
 
 
+TASK_ARGS = {
+    "std": {"labels": ["Disease", "Chemical"], "cot": False},
+    "cot": {"labels": ["Disease", "Chemical"], "cot": True},
+}
+
+
 def parse_variant(name: str) -> Dict[str, Any]:
     if "+" in name:  # e.g. threads1+lookup2
         merged: Dict[str, Any] = {}
@@ -84,7 +90,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="qwen2.5-coder-0.5b-instruct,qwen2.5-coder-1.5b-instruct")
     parser.add_argument("--tasks", default="spacy_juicer.OpenNER.v1",
-                        help="registered spacy-llm task names, or template files with {text}")
+                        help="registered spacy-llm task names; NAME:std / NAME:cot for LabelNER "
+                             "with Disease and Chemical")
     parser.add_argument("--variants", default="reuse,noreuse")
     parser.add_argument("-n", type=int, default=20, help="timed sentences per setting (+1 warm-up)")
     parser.add_argument("--max-tokens", type=int, default=160)
@@ -97,11 +104,8 @@ def main() -> None:
     texts = bench_utils.pubmed_sentences(args.n + 1, seed=args.seed)
     report: Dict[str, Any] = {**bench_utils.header(), "n_sentences": args.n, "results": []}
     for task_name in args.tasks.split(","):
-        if task_name.endswith(".txt"):  # a template file with {text}, e.g. benchmarks/prompts/
-            template = Path(task_name).read_text(encoding="utf8")
-            prompts = [template.replace("{text}", t) for t in texts]
-        else:
-            prompts = bench_utils.task_prompts(task_name, texts)
+        name, _, arg = task_name.partition(":")
+        prompts = bench_utils.task_prompts(name, texts, TASK_ARGS.get(arg, {}))
         report.setdefault("prompt_examples", {})[task_name] = prompts[0]
         for model_name in args.models.split(","):
             baseline = None
