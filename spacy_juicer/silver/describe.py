@@ -1,0 +1,185 @@
+"""Multi-view type descriptions of the silver corpus (JUICER step 3).
+
+For each type, its ``top_domains`` most frequent domains (the teacher's ``domain`` of the
+sentences where the type occurs, counted once per sentence; sentences without a domain count
+for ``default_domain``) are asked about with ``spacy_juicer.Describe.v1``:
+``Question: In <domain>, what is <type>? Answer:``. The cleaned answers are joined in domain
+rank order into the type's description, written as the labels-file contract
+``{"Type": "description"}``. Every answer is stored in the teacher's answer cache (keyed by the
+sha256 of prompt, model name and settings) as soon as it arrives, so a rerun or a resumed run
+asks the model nothing twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import spacy
+import srsly
+from spacy.tokens import Doc
+from spacy.util import minibatch
+
+from .. import assets
+from ..teacher.cache import AnswerCache, answer_key
+from ..teacher.models.base import model_identity
+from .critic import read_docs
+
+PathLike = Union[str, Path]
+RECORD_KEY = "juicer"
+DEFAULT_DOMAIN = "biomedicine"
+
+
+def normalize_domain(domain: Optional[str]) -> Optional[str]:
+    """"Molecular Biology." and "molecular  biology" are one domain."""
+    if not isinstance(domain, str):
+        return None
+    text = " ".join(domain.split()).strip(" .:;,").lower()
+    return text or None
+
+
+def type_domains(docs: List[Doc], key: str = "silver", default_domain: str = DEFAULT_DOMAIN) -> Tuple[Counter, Dict[str, Counter]]:
+    """(mentions per type, {type: domains counted once per sentence})."""
+    freq: Counter = Counter()
+    domains: Dict[str, Counter] = defaultdict(Counter)
+    for doc in docs:
+        spans = list(doc.spans[key]) if key in doc.spans else list(doc.ents)
+        domain = normalize_domain(doc.user_data.get(RECORD_KEY, {}).get("domain")) or default_domain
+        for label in {s.label_ for s in spans}:
+            domains[label][domain] += 1
+        freq.update(s.label_ for s in spans)
+    return freq, domains
+
+
+def top_domains(counts: Counter, k: int) -> List[str]:
+    """The k most frequent domains, ties in alphabetical order."""
+    return [d for d, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:k]]
+
+
+def join_views(views: List[Optional[str]]) -> Optional[str]:
+    """Concatenate the descriptions of the domains in rank order, without repeats."""
+    out: List[str] = []
+    for view in views:
+        if view and view not in out:
+            out.append(view)
+    return " ".join(out) or None
+
+
+def load_describer(config_path: PathLike, overrides: Optional[Dict[str, Any]] = None):
+    """(task, model, config) of a describe config (``[task]`` = Describe.v1, ``[model]``)."""
+    from ..teacher.annotate import load_teacher
+    from ..teacher.describe import task as _describe  # noqa: F401  (registers Describe.v1)
+
+    return load_teacher(config_path, overrides)
+
+
+def default_cache_path(identity: Dict[str, Any]) -> Path:
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+    return assets.cache_dir() / "answers" / f"describe-{digest}.jsonl"
+
+
+def describe(
+    silver_path: PathLike,
+    output_path: PathLike,
+    config_path: PathLike,
+    *,
+    top_k: int = 2,
+    limit: int = 0,
+    default_domain: str = DEFAULT_DOMAIN,
+    cache_path: Optional[PathLike] = None,
+    batch_size: Optional[int] = None,
+    progress: bool = True,
+    overrides: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """Write ``{"Type": "description"}`` for the types of a silver DocBin; return the run record
+    (also written to ``<output>.run.json``, with each type's domains and per-domain answers)."""
+    task, model, config = load_describer(config_path, overrides)
+    nlp = spacy.blank("en")
+    docs = read_docs(silver_path, nlp.vocab)
+    freq, domains = type_domains(docs, default_domain=default_domain)
+    if not freq:
+        raise ValueError(f"{silver_path} has no silver mentions: run 'spacy-juicer critic' first.")
+    types = [t for t, _ in sorted(freq.items(), key=lambda kv: (-kv[1], kv[0]))]
+    if limit:
+        types = types[:limit]
+    from ..teacher.describe.task import describe_doc
+
+    queries = [(t, d) for t in types for d in top_domains(domains[t], top_k)]
+    identity = model_identity(model)
+    cache = AnswerCache(Path(cache_path) if cache_path else default_cache_path(identity))
+    size = batch_size or max(1, int(getattr(model, "concurrency", 1)))
+    counts: Counter = Counter()
+    views: Dict[Tuple[str, str], Optional[str]] = {}
+    started = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(queries), unit="query", desc="describe")
+    try:
+        for batch in minibatch(queries, size):
+            query_docs = [describe_doc(nlp.vocab, t, d) for t, d in batch]
+            rendered = [next(iter(task.generate_prompts([doc]))) for doc in query_docs]
+            prompts = [list(p)[0] for p, _ in rendered]
+            keys = [answer_key(prompt, identity) for prompt in prompts]
+            missing = [i for i, key in enumerate(keys) if key not in cache]
+            fresh: Dict[int, Optional[str]] = {}
+            if missing:
+                answers = list(model([[prompts[i]] for i in missing]))
+                for i, answer in zip(missing, answers):
+                    text = next(iter(answer), None) if answer is not None else None
+                    fresh[i] = text
+                    if text is not None:
+                        cache.put(keys[i], text)
+            counts["calls"] += len(missing)
+            counts["cache_hits"] += len(batch) - len(missing)
+            for i, ((type_name, domain), (_, shards)) in enumerate(zip(batch, rendered)):
+                answer = fresh[i] if i in fresh else cache.get(keys[i])
+                doc = next(iter(task.parse_responses([list(shards)], [[answer]])))
+                record = doc.user_data[RECORD_KEY]
+                counts["status_" + record["status"]] += 1
+                views[(type_name, domain)] = record["description"]
+            if bar is not None:
+                bar.update(len(batch))
+                bar.set_postfix(hits=counts["cache_hits"], refresh=False)
+    finally:
+        if bar is not None:
+            bar.close()
+        cache.close()
+    descriptions: Dict[str, str] = {}
+    per_type: Dict[str, Any] = {}
+    fallback = []
+    for type_name in types:
+        ranked = top_domains(domains[type_name], top_k)
+        joined = join_views([views.get((type_name, d)) for d in ranked])
+        if joined is None:
+            fallback.append(type_name)
+            joined = type_name  # the labels contract: a name is its own description
+        descriptions[type_name] = joined
+        per_type[type_name] = {"mentions": freq[type_name], "domains": ranked, "views": [views.get((type_name, d)) for d in ranked]}
+    output_path = Path(output_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(output_path, descriptions)
+    record = {
+        "input": str(silver_path),
+        "output": str(output_path),
+        "config": str(config_path),
+        "model": identity,
+        "top_domains": top_k,
+        "types": len(types),
+        "queries": len(queries),
+        "calls": counts["calls"],
+        "cache_hits": counts["cache_hits"],
+        "statuses": {k[len("status_") :]: v for k, v in sorted(counts.items()) if k.startswith("status_")},
+        "fallback_to_name": fallback,
+        "seconds": round(time.perf_counter() - started, 3),
+        "cache": str(cache.path),
+        "machine": {"platform": platform.platform(), "python": platform.python_version()},
+        "per_type": per_type,
+    }
+    srsly.write_json(output_path.with_suffix(".run.json"), record)
+    return record

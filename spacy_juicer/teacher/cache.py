@@ -1,0 +1,66 @@
+"""A disk cache of LLM answers that makes long annotation runs resumable.
+
+Keyed by the sha256 of (prompt, model name, model settings): a changed prompt, model or
+temperature is a new key, a reordered corpus is not (spacy-llm's ``BatchCache`` keys a bag of
+words and drops its last partial batch, see shared/STACK.md). Each answer is appended as one
+JSON line and flushed at once, so a run killed at any moment loses at most the answer being
+written; a torn last line is skipped when the cache is read again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+
+def answer_key(prompt: str, identity: Dict[str, Any]) -> str:
+    payload = json.dumps({"prompt": prompt, "model": identity}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf8")).hexdigest()
+
+
+class AnswerCache:
+    """``get(key)`` / ``put(key, answer)`` over an append-only JSONL file."""
+
+    def __init__(self, path: Optional[Path]) -> None:
+        self.path = Path(path) if path is not None else None
+        self.answers: Dict[str, Optional[str]] = {}
+        self.torn_lines = 0
+        if self.path is not None and self.path.exists():
+            with self.path.open(encoding="utf8") as handle:
+                for line in handle:
+                    try:
+                        record = json.loads(line)
+                        self.answers[record["key"]] = record["answer"]
+                    except (ValueError, KeyError, TypeError):
+                        self.torn_lines += 1
+        self._handle = None
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.answers
+
+    def __len__(self) -> int:
+        return len(self.answers)
+
+    def get(self, key: str) -> Optional[str]:
+        return self.answers.get(key)
+
+    def put(self, key: str, answer: str) -> None:
+        """Store a finished answer (failed calls are not cached: a rerun asks again)."""
+        self.answers[key] = answer
+        if self.path is None:
+            return
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("a", encoding="utf8")
+            if self._handle.tell() and self.torn_lines:
+                self._handle.write("\n")  # never glue a new record to a torn one
+        self._handle.write(json.dumps({"key": key, "answer": answer}, ensure_ascii=False) + "\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None

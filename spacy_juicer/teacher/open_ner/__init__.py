@@ -1,0 +1,1 @@
+"""JUICER's open NER task."""

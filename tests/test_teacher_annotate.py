@@ -1,0 +1,196 @@
+"""The annotation run with the replay model: spans, records, cache, resume, shards; the
+OpenAI-compatible model against a local server; the tasks inside spacy-llm's own component."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import spacy
+import srsly
+from spacy.tokens import DocBin
+from spacy_llm.registry import registry
+
+from spacy_juicer.teacher.annotate import AnnotateError, annotate, register_all
+from spacy_juicer.teacher.models.openai_chat import make_openai_chat
+from spacy_juicer.teacher.models.replay import Replay
+
+DATA = Path(__file__).parent / "data" / "teacher"
+INPUT = DATA / "abstracts.jsonl"
+ANSWERS = DATA / "open_ner_answers.jsonl"
+
+
+def write_config(tmp_path: Path, model_block: str = "") -> Path:
+    path = tmp_path / "teacher.cfg"
+    model_block = model_block or f'@llm_models = "spacy_juicer.Replay.v1"\npath = "{ANSWERS}"'
+    path.write_text(f'[task]\n@llm_tasks = "spacy_juicer.OpenNER.v1"\n\n[model]\n{model_block}\n')
+    return path
+
+
+def load(path: Path):
+    return list(DocBin().from_disk(path).get_docs(spacy.blank("en").vocab))
+
+
+def test_annotate_writes_spans_and_records(tmp_path):
+    config = write_config(tmp_path)
+    record = annotate(INPUT, tmp_path / "raw.spacy", config, cache_path=tmp_path / "cache.jsonl", progress=False)
+    docs = load(tmp_path / "raw.spacy")
+    assert len(docs) == record["sentences"] == 12
+    assert record["statuses"] == {"empty": 1, "malformed": 1, "ok": 10}
+    assert (record["calls"], record["cache_hits"]) == (12, 0)
+    info = [d.user_data["juicer"] for d in docs]
+    assert info[0]["id"] == "easyner-lund-autophagy-1:31961824:0"
+    assert [i["domain"] for i in info[:3]] == ["biomedicine", "molecular biology", "gastroenterology"]
+    spans = [{(s.text, s.label_) for s in d.spans["llm_raw"]} for d in docs]
+    # abbreviation-style answer: both the long form and the abbreviation are labelled
+    assert {("inflammatory bowel diseases", "Disease"), ("IBDs", "Disease")} <= spans[0]
+    # looping answer deduplicated, its truncated last item dropped
+    assert [tuple(m) for m in info[2]["mentions"]] == [("mTOR", "Protein"), ("Tsc1", "Gene"), ("colitis", "Disease"), ("colon cancer", "Disease")]
+    # hallucinated mention kept in the record for the critic, but no span
+    assert ("NF-kB", "Protein") in [tuple(m) for m in info[3]["mentions"]]
+    assert "NF-kB" not in {t for t, _ in spans[3]} and len(spans[3]) == 4
+    assert info[5]["status"] == "malformed" and info[5]["raw"].startswith("I'm sorry")
+    assert info[6]["status"] == "empty"
+    # the invented next example is cut off
+    assert all(m[0] != "invented entity" for m in info[7]["mentions"])
+    # quotes stripped from mentions
+    assert ("TSC", "Disease") in spans[10] and ("TSC1", "Gene") in spans[10]
+    assert all(i["model"].startswith("replay:") for i in info)
+
+
+def test_rerun_is_served_from_the_cache_and_identical(tmp_path):
+    config = write_config(tmp_path)
+    cache = tmp_path / "cache.jsonl"
+    annotate(INPUT, tmp_path / "a.spacy", config, cache_path=cache, progress=False)
+    record = annotate(INPUT, tmp_path / "b.spacy", config, cache_path=cache, progress=False)
+    assert (record["calls"], record["cache_hits"]) == (0, 12)
+    assert (tmp_path / "a.spacy").read_bytes() == (tmp_path / "b.spacy").read_bytes()
+
+
+class _Interrupt(Replay):
+    """The replay model, interrupted (as by Ctrl-C) after a number of answers."""
+
+    def __init__(self, path, after):
+        super().__init__(path)
+        self.after = after
+
+    def __call__(self, prompts):
+        out = []
+        for doc_prompts in prompts:
+            if self.usage["calls"] >= self.after:
+                raise KeyboardInterrupt
+            out.extend(super().__call__([doc_prompts]))
+        return out
+
+
+@registry.llm_models("test.InterruptedReplay.v1")
+def make_interrupted(path: str, after: int) -> _Interrupt:
+    return _Interrupt(path, after)
+
+
+def test_interrupted_run_resumes_to_the_same_docbin(tmp_path):
+    full = annotate(INPUT, tmp_path / "full.spacy", write_config(tmp_path), cache_path=tmp_path / "c1.jsonl", progress=False)
+    assert full["calls"] == 12
+    broken = write_config(tmp_path, f'@llm_models = "test.InterruptedReplay.v1"\npath = "{ANSWERS}"\nafter = 5')
+    with pytest.raises(KeyboardInterrupt):
+        annotate(INPUT, tmp_path / "resumed.spacy", broken, cache_path=tmp_path / "c2.jsonl", progress=False)
+    assert not (tmp_path / "resumed.spacy").exists()
+    assert len((tmp_path / "c2.jsonl").read_text().splitlines()) == 5
+    with (tmp_path / "c2.jsonl").open("a") as handle:
+        handle.write('{"key": "torn')  # a kill in the middle of a write
+    resumed = annotate(INPUT, tmp_path / "resumed.spacy", write_config(tmp_path), cache_path=tmp_path / "c2.jsonl", progress=False)
+    assert (resumed["calls"], resumed["cache_hits"]) == (7, 5)
+    assert (tmp_path / "resumed.spacy").read_bytes() == (tmp_path / "full.spacy").read_bytes()
+
+
+def test_shards_split_the_corpus_by_document(tmp_path):
+    config = write_config(tmp_path)
+    ids = []
+    for i in range(2):
+        annotate(INPUT, tmp_path / f"s{i}.spacy", config, cache_path=tmp_path / "c.jsonl", shard=f"{i}/2", progress=False)
+        ids.append([d.user_data["juicer"]["id"] for d in load(tmp_path / f"s{i}.spacy")])
+    assert not set(ids[0]) & set(ids[1])
+    assert len(ids[0]) + len(ids[1]) == 12
+    limited = annotate(INPUT, tmp_path / "l.spacy", config, cache_path=tmp_path / "c.jsonl", limit=3, progress=False)
+    assert limited["sentences"] == 3
+
+
+def test_bad_inputs_are_clear_errors(tmp_path):
+    config = write_config(tmp_path)
+    with pytest.raises(AnnotateError, match="does not exist"):
+        annotate(tmp_path / "missing.jsonl", tmp_path / "o.spacy", config, progress=False)
+    (tmp_path / "bad.jsonl").write_text('{"title": "no text"}\n')
+    with pytest.raises(AnnotateError, match="'text'"):
+        annotate(tmp_path / "bad.jsonl", tmp_path / "o.spacy", config, progress=False)
+    with pytest.raises(AnnotateError, match="i/n"):
+        annotate(INPUT, tmp_path / "o.spacy", config, shard="2", progress=False)
+    (tmp_path / "other.txt").write_text("A sentence nobody recorded an answer for.\n")
+    with pytest.raises(KeyError, match="no recorded answer"):
+        annotate(tmp_path / "other.txt", tmp_path / "o.spacy", config, cache_path=tmp_path / "c.jsonl", progress=False)
+
+
+class _Server(BaseHTTPRequestHandler):
+    calls = []
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.calls.append((body, self.headers.get("Authorization")))
+        prompt = body["messages"][-1]["content"]
+        if "always fails" in prompt:
+            self.send_response(500)
+            self.end_headers()
+            return
+        if len(self.calls) == 1:
+            self.send_response(429)
+            self.end_headers()
+            return
+        payload = {"choices": [{"message": {"content": " medicine\nNamed Entities: aspirin (Drug)"}}],
+                   "usage": {"prompt_tokens": 11, "completion_tokens": 7}}
+        data = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_openai_compatible_model_retries_and_counts(monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Server)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("TEST_LLM_KEY", "sk-test-secret")
+        model = make_openai_chat(
+            model="local", base_url=f"http://127.0.0.1:{server.server_port}/v1", api_key_env="TEST_LLM_KEY",
+            concurrency=2, timeout=5, max_retries=2, backoff=0.01, price=[0.5, 1.5],
+        )
+        answers = list(model([["Context: Aspirin helps.\nDomain:"], ["this always fails"]]))
+    finally:
+        server.shutdown()
+    assert answers[0] == [" medicine\nNamed Entities: aspirin (Drug)"]
+    assert answers[1] == [None]
+    assert model.usage["calls"] == 1 and model.usage["failures"] == 1
+    assert (model.usage["input_tokens"], model.usage["output_tokens"]) == (11, 7)
+    assert _Server.calls[0][1] == "Bearer sk-test-secret"
+    assert "sk-test-secret" not in json.dumps(model.settings()) and "sk-test" not in model.name
+    statuses = [c for c in _Server.calls if "always fails" in c[0]["messages"][-1]["content"]]
+    assert len(statuses) == 3  # one try and two retries
+
+
+def test_tasks_run_inside_spacy_llm_component(tmp_path):
+    register_all()
+    text = "Cisplatin caused renal failure."
+    srsly.write_jsonl(tmp_path / "label.jsonl", [{"text": text, "response": ' {"Chemical": ["Cisplatin"], "Disease": ["renal failure"]}'}])
+    nlp = spacy.blank("en")
+    nlp.add_pipe("llm", config={
+        "task": {"@llm_tasks": "spacy_juicer.LabelNER.v1", "labels": "Chemical,Disease"},
+        "model": {"@llm_models": "spacy_juicer.Replay.v1", "path": str(tmp_path / "label.jsonl")},
+    })
+    doc = nlp(text)
+    assert [(s.text, s.label_) for s in doc.spans["llm_raw"]] == [("Cisplatin", "Chemical"), ("renal failure", "Disease")]
+    assert doc.user_data["juicer"]["status"] == "ok"
