@@ -182,11 +182,13 @@ def _fmt(value: Any) -> str:
 
 def metrics_table(runs: Sequence[Mapping[str, Any]]) -> str:
     """One Markdown table: a row per run (scores in %), then per-type span F."""
-    header = ["run", "data", "docs"] + [label for _, label in SUMMARY_KEYS] + ["docs/s", "words/s"]
+    header = ["run", "data", "docs", "gold ents", "pred ents"]
+    header += [label for _, label in SUMMARY_KEYS] + ["docs/s", "words/s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for run in runs:
         row = [str(run.get("name", "?")), Path(str(run.get("data", "?"))).name,
-               str(run.get("n_docs", ""))]
+               str(run.get("n_docs", "")), str(run.get("n_gold_ents", "")),
+               str(run.get("n_pred_ents", ""))]
         row += [_fmt(run.get(key, 0.0)) for key, _ in SUMMARY_KEYS]
         row += [f"{run.get('docs_per_s', 0.0):.1f}", f"{run.get('words_per_s', 0.0):.0f}"]
         lines.append("| " + " | ".join(row) + " |")
