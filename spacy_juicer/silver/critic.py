@@ -177,7 +177,7 @@ def read_type_list(spec: Optional[str]) -> List[str]:
                 return data
             raise CriticError(f"{path}: expected a JSON list of types, a labels file or a split file.")
         return [line.strip() for line in path.read_text(encoding="utf8").splitlines() if line.strip() and not line.startswith("#")]
-    if spec.endswith((".json", ".txt")) or "/" in spec:
+    if spec.endswith((".json", ".jsonl", ".txt", ".lst")):
         raise CriticError(f"Type list file {spec} does not exist.")
     return [t.strip() for t in spec.split(",") if t.strip()]
 
