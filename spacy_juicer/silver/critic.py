@@ -335,6 +335,9 @@ def critic_docs(docs: Sequence[Doc], options: Optional[CriticOptions] = None, pr
         "rules": counter.report,
         "after": after_total,
         "types": dict(Counter(m.label for it in items for m in it.mentions).most_common()),
+        "notes": "mentions = spans (every occurrence in the sentence); not_found.mentions_removed counts parsed "
+        "(mention, type) pairs with no span, which were never spans; types_removed = distinct types that the rule "
+        "made disappear (merged ones for type_names and majority_type).",
     }
     return out, report
 
