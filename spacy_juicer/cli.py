@@ -146,6 +146,10 @@ def evaluate_cmd(
         )
     except _INPUT_ERRORS as err:
         _fail(err)
+    import shlex
+    import sys
+
+    metrics["command"] = shlex.join(["spacy-juicer", *sys.argv[1:]])
     typer.echo(metrics_table([metrics]))
     if output is not None:
         md = write_metrics(metrics, output)

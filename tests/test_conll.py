@@ -69,6 +69,8 @@ def test_malformed_line_names_file_and_line():
     "rel,sentences,counts",
     [
         ("ncbi-disease/conll/devel.tsv", 923, {"Disease": 787}),
+        ("bc5cdr/iob/devel.tsv", 4581, {"Chemical": 5347, "Disease": 4246}),
+        ("bc2gm/devel.tsv", 2519, {"GENE": 3061}),
         ("jnlpba/devel.tsv", 1739,
          {"protein": 2466, "DNA": 1052, "cell_type": 526, "cell_line": 400, "RNA": 107}),
         ("wnut17/emerging.dev.conll", 1009,

