@@ -96,6 +96,7 @@ def test_domains_and_helpers(tmp_path):
     assert top_domains(domains["Patient group"], 2) == ["cardiology", "medicine"]
     assert top_domains(domains["Virus"], 2) == ["virology"]
     assert join_views(["A.", None, "A.", "B."]) == "A. B."
+    assert join_views(["A drug treats. It is taken.", "A drug  treats. Some are pills."]) == "A drug treats. It is taken. Some are pills."
 
 
 def test_describe_joins_top_two_domains_and_caches(tmp_path, monkeypatch):
