@@ -6,8 +6,10 @@ Reported per prompt:
   found_any_type   gold mentions whose exact span the teacher produced, whatever its type
   overlap_any_type gold mentions that some teacher span overlaps
   found_typed      ... and whose teacher type maps to the gold type (open types are mapped by
-                   keywords: a lowercased type containing 'disease'/'disorder'/'syndrome'/...
-                   -> Disease; 'chemical'/'drug'/'compound'/... -> Chemical)
+                   keywords in the lowercased type (keywords of <= 3 letters only at the
+                   start of a word): 'disease'/
+                   'disorder'/'syndrome'/... -> Disease; 'chemical'/'drug'/'compound'/... ->
+                   Chemical; Disease is tried first)
   precision_typed  teacher spans whose mapped type is a gold type that match a gold mention
                    exactly with that type / teacher spans that map to a gold type
   precision_any    teacher spans that match a gold span exactly / all teacher spans
@@ -20,6 +22,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections import Counter
@@ -55,9 +58,11 @@ def map_type(label: str, gold_types: List[str]) -> Optional[str]:
     for gold in gold_types:
         if low == gold.lower():
             return gold
-    for gold in gold_types:
-        if any(word in low for word in TYPE_KEYWORDS.get(gold, (gold.lower(),))):
-            return gold
+    for gold in sorted(gold_types, key=lambda g: g != "Disease"):  # 'Disease' wins ties
+        for word in TYPE_KEYWORDS.get(gold, (gold.lower(),)):
+            # short keywords only at the start of a word: 'ion' must not match 'condition'
+            if (re.search(r"\b" + re.escape(word), low) if len(word) <= 3 else word in low):
+                return gold
     return None
 
 

