@@ -26,7 +26,7 @@ from spacy.tokens import Doc
 from spacy.util import minibatch
 
 from .. import assets
-from ..teacher.cache import AnswerCache, answer_key
+from ..teacher.cache import AnswerCache, ask_cached
 from ..teacher.models.base import model_identity
 from .critic import read_docs
 
@@ -132,20 +132,10 @@ def describe(
             query_docs = [describe_doc(nlp.vocab, t, d) for t, d in batch]
             rendered = [next(iter(task.generate_prompts([doc]))) for doc in query_docs]
             prompts = [list(p)[0] for p, _ in rendered]
-            keys = [answer_key(prompt, identity) for prompt in prompts]
-            missing = [i for i, key in enumerate(keys) if key not in cache]
-            fresh: Dict[int, Optional[str]] = {}
-            if missing:
-                answers = list(model([[prompts[i]] for i in missing]))
-                for i, answer in zip(missing, answers):
-                    text = next(iter(answer), None) if answer is not None else None
-                    fresh[i] = text
-                    if text is not None:
-                        cache.put(keys[i], text)
-            counts["calls"] += len(missing)
-            counts["cache_hits"] += len(batch) - len(missing)
-            for i, ((type_name, domain), (_, shards)) in enumerate(zip(batch, rendered)):
-                answer = fresh[i] if i in fresh else cache.get(keys[i])
+            answers, calls = ask_cached(model, prompts, cache, identity)
+            counts["calls"] += calls
+            counts["cache_hits"] += len(batch) - calls
+            for (type_name, domain), (_, shards), answer in zip(batch, rendered, answers):
                 doc = next(iter(task.parse_responses([list(shards)], [[answer]])))
                 record = doc.user_data[RECORD_KEY]
                 counts["status_" + record["status"]] += 1

@@ -26,7 +26,7 @@ from spacy.util import minibatch
 from thinc.api import Config
 
 from .. import assets
-from .cache import AnswerCache, answer_key
+from .cache import AnswerCache, ask_cached
 from .models.base import model_identity, model_price
 from .spans import RECORD_KEY
 
@@ -184,20 +184,10 @@ def annotate(
     try:
         for batch in minibatch(docs, size):
             prompts = [next(iter(task.generate_prompts([doc]))) for doc in batch]
-            keys = [answer_key(prompt, identity) for prompt in prompts]
-            missing = [i for i, key in enumerate(keys) if key not in cache]
-            fresh: Dict[int, Optional[str]] = {}
-            if missing:
-                answers = list(model([[prompts[i]] for i in missing]))
-                for i, answer in zip(missing, answers):
-                    text = next(iter(answer), None) if answer is not None else None
-                    fresh[i] = text
-                    if text is not None:
-                        cache.put(keys[i], text)
-            counts["cache_hits"] += len(batch) - len(missing)
-            counts["calls"] += len(missing)
-            for i, doc in enumerate(batch):
-                answer = fresh[i] if i in fresh else cache.get(keys[i])
+            answers, calls = ask_cached(model, prompts, cache, identity)
+            counts["cache_hits"] += len(batch) - calls
+            counts["calls"] += calls
+            for doc, answer in zip(batch, answers):
                 parsed = next(iter(task.parse_responses([doc], [[answer]])))
                 counts["status_" + parsed.user_data[RECORD_KEY]["status"]] += 1
             if bar is not None:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 
 def answer_key(prompt: str, identity: Dict[str, Any]) -> str:
@@ -64,3 +64,20 @@ class AnswerCache:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+def ask_cached(
+    model: Any, prompts: Sequence[str], cache: AnswerCache, identity: Dict[str, Any]
+) -> Tuple[List[Optional[str]], int]:
+    """Answers to ``prompts`` (None where a call failed), asking ``model`` (a spacy-llm model:
+    one list of prompts per doc) only for those not in ``cache``; returns (answers, calls)."""
+    keys = [answer_key(prompt, identity) for prompt in prompts]
+    missing = [i for i, key in enumerate(keys) if key not in cache]
+    fresh: Dict[int, Optional[str]] = {}
+    if missing:
+        for i, answer in zip(missing, model([[prompts[i]] for i in missing])):
+            text = next(iter(answer), None) if answer is not None else None
+            fresh[i] = text
+            if text is not None:
+                cache.put(keys[i], text)
+    return [fresh[i] if i in fresh else cache.get(key) for i, key in enumerate(keys)], len(missing)
