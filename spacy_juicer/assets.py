@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 CACHE_ENV = "SPACY_JUICER_CACHE"
 DATA_ENV = "SPACY_JUICER_DATA"
@@ -131,9 +131,3 @@ def assemble_parts(
             tmp.unlink()
     return dest
 
-
-def first_existing(paths: Iterable[Path]) -> Optional[Path]:
-    for path in paths:
-        if Path(path).exists():
-            return Path(path)
-    return None

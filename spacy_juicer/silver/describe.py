@@ -11,8 +11,6 @@ asks the model nothing twice.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import platform
 import re
 import time
@@ -25,8 +23,7 @@ import srsly
 from spacy.tokens import Doc
 from spacy.util import minibatch
 
-from .. import assets
-from ..teacher.cache import AnswerCache, ask_cached
+from ..teacher.cache import AnswerCache, ask_cached, default_cache_path
 from ..teacher.models.base import model_identity
 from .critic import read_docs
 
@@ -84,10 +81,6 @@ def load_describer(config_path: PathLike, overrides: Optional[Dict[str, Any]] = 
     return load_teacher(config_path, overrides)
 
 
-def default_cache_path(identity: Dict[str, Any]) -> Path:
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
-    return assets.cache_dir() / "answers" / f"describe-{digest}.jsonl"
-
 
 def describe(
     silver_path: PathLike,
@@ -117,7 +110,7 @@ def describe(
 
     queries = [(t, d) for t in types for d in top_domains(domains[t], top_k)]
     identity = model_identity(model)
-    cache = AnswerCache(Path(cache_path) if cache_path else default_cache_path(identity))
+    cache = AnswerCache(Path(cache_path) if cache_path else default_cache_path(identity, prefix="describe-"))
     size = batch_size or max(1, int(getattr(model, "concurrency", 1)))
     counts: Counter = Counter()
     views: Dict[Tuple[str, str], Optional[str]] = {}

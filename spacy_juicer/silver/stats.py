@@ -11,7 +11,7 @@ import math
 import statistics
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import srsly
 from spacy.tokens import Doc

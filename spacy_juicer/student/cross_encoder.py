@@ -42,10 +42,12 @@ class CrossEncoderInput:
 
 
 class _DescriptionCache:
-    """Word-piece ids of descriptions already seen (not serialized: msgpack refuses it)."""
+    """Word-piece ids of descriptions already seen, and the tokenizer's pair template (not
+    serialized: msgpack refuses it; rebuilt after loading)."""
 
     def __init__(self) -> None:
         self.ids: Dict[Tuple[str, int], List[int]] = {}
+        self.template: Optional[Tuple[int, PairTemplate]] = None
 
 
 @registry.architectures("spacy_juicer.CrossEncoder.v1")
@@ -103,6 +105,15 @@ def build_cross_encoder(
     )
 
 
+def get_template(model: Model) -> PairTemplate:
+    """The tokenizer's pair template, learnt once per tokenizer (loading replaces it)."""
+    cache = model.attrs["description_cache"]
+    tokenizer = get_tokenizer(model)
+    if cache.template is None or cache.template[0] != id(tokenizer):
+        cache.template = (id(tokenizer), PairTemplate.from_tokenizer(tokenizer))
+    return cache.template[1]
+
+
 def get_tokenizer(model: Model) -> Any:
     return model.get_ref("encoder").shims[0]._hfmodel.tokenizer
 
@@ -143,7 +154,7 @@ def init(model: Model, X: Any = None, Y: Any = None) -> Model:
 
 def _check_lengths(model: Model, config: Any) -> None:
     limit = getattr(config, "max_position_embeddings", None)
-    template = PairTemplate.from_tokenizer(get_tokenizer(model))
+    template = get_template(model)
     need = model.attrs["max_length"] + model.attrs["max_description_length"] + template.n_special
     if limit is not None and need > limit - 2:
         raise ValueError(
@@ -172,7 +183,7 @@ def forward(model: Model, X: CrossEncoderInput, is_train: bool) -> Tuple[List[Fl
     ops = model.ops
     encoder, dropout, head = model.layers
     tokenizer = get_tokenizer(model)
-    template = PairTemplate.from_tokenizer(tokenizer)
+    template = get_template(model)
     docs = X.docs
     n_labels = len(X.descriptions)
     lengths = [len(doc) for doc in docs]

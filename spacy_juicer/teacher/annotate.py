@@ -9,8 +9,6 @@ doc and counted, never fatal.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import platform
 import time
 from collections import Counter
@@ -25,8 +23,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.util import minibatch
 from thinc.api import Config
 
-from .. import assets
-from .cache import AnswerCache, ask_cached
+from .cache import AnswerCache, ask_cached, default_cache_path
 from .models.base import model_identity, model_price
 from .spans import RECORD_KEY
 
@@ -147,10 +144,6 @@ def sentence_docs(
                 return docs
     return docs
 
-
-def default_cache_path(identity: Dict[str, Any]) -> Path:
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
-    return assets.cache_dir() / "answers" / f"{digest}.jsonl"
 
 
 def annotate(

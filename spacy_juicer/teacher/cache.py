@@ -15,6 +15,15 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 
+def default_cache_path(identity: Dict[str, Any], prefix: str = "") -> Path:
+    """The answers of one model and settings, in the user cache (``prefix`` keeps the answers
+    of different jobs, e.g. ``describe-``, in files of their own)."""
+    from .. import assets
+
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+    return assets.cache_dir() / "answers" / f"{prefix}{digest}.jsonl"
+
+
 def answer_key(prompt: str, identity: Dict[str, Any]) -> str:
     payload = json.dumps({"prompt": prompt, "model": identity}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf8")).hexdigest()
