@@ -84,6 +84,18 @@ def distribution_files(dist_name: str, suffix: str = "") -> List[Path]:
     return [f for f in files if f.is_file()]
 
 
+def is_assembled(dest: Path, *, sha256: Optional[str] = None, size: Optional[int] = None) -> bool:
+    """Whether ``assemble_parts`` finished ``dest`` before (its ``.sha256`` stamp matches), so
+    it can be used even after the part packages were uninstalled."""
+    dest = Path(dest)
+    stamp = dest.with_name(dest.name + ".sha256")
+    if not (dest.is_file() and stamp.is_file()):
+        return False
+    if size is not None and dest.stat().st_size != size:
+        return False
+    return sha256 is None or stamp.read_text().strip() == sha256
+
+
 def assemble_parts(
     parts: Sequence[Path],
     dest: Path,
@@ -97,11 +109,9 @@ def assemble_parts(
     ``stat``; a partial write never becomes visible under ``dest``.
     """
     dest = Path(dest)
+    if is_assembled(dest, sha256=sha256, size=size):
+        return dest
     stamp = dest.with_name(dest.name + ".sha256")
-    if dest.exists() and stamp.exists():
-        if size is None or dest.stat().st_size == size:
-            if sha256 is None or stamp.read_text().strip() == sha256:
-                return dest
     missing = [str(p) for p in parts if not Path(p).is_file()]
     if missing:
         raise MissingAssetError(f"Missing part files for {dest.name}: {missing}")

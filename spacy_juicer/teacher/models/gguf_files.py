@@ -157,8 +157,7 @@ def resolve_gguf(model: str, cache: Optional[Path] = None) -> Path:
     spec = known_model(model)
     folder = Path(cache) if cache is not None else assets.cache_dir() / "gguf"
     dest = folder / spec.filename
-    stamp = dest.with_name(dest.name + ".sha256")
-    if spec.sha256 and dest.is_file() and stamp.is_file() and stamp.read_text().strip() == spec.sha256:
+    if spec.sha256 and assets.is_assembled(dest, sha256=spec.sha256, size=spec.size):
         return check_gguf_header(dest)  # joined before: the part packages may be gone since
     parts = find_parts(spec)
     if len(parts) == 1 and spec.sha256 is None:
