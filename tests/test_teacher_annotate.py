@@ -194,3 +194,20 @@ def test_tasks_run_inside_spacy_llm_component(tmp_path):
     doc = nlp(text)
     assert [(s.text, s.label_) for s in doc.spans["llm_raw"]] == [("Cisplatin", "Chemical"), ("renal failure", "Disease")]
     assert doc.user_data["juicer"]["status"] == "ok"
+
+
+def test_bad_task_and_model_settings_are_clear_errors(tmp_path):
+    from spacy_juicer.teacher.label_ner.task import make_label_ner_task
+    from spacy_juicer.teacher.models.replay import make_replay
+    from spacy_juicer.teacher.open_ner.task import make_open_ner_task
+
+    with pytest.raises(ValueError, match="at least one label"):
+        make_label_ner_task({})
+    (tmp_path / "bad.jsonl").write_text('{"text": "A sentence."}\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl:1: expected"):
+        make_replay(str(tmp_path / "bad.jsonl"))
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        make_replay(str(tmp_path / "missing.jsonl"))
+    (tmp_path / "examples.json").write_text('[{"domain": "x"}]')
+    with pytest.raises(ValueError, match="'text' field"):
+        make_open_ner_task(examples=str(tmp_path / "examples.json"))
