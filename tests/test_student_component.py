@@ -181,3 +181,51 @@ def _check_gradient(ner, logits, targets, loss, grads, eps):
             bumped[d][index] += eps
             numeric = (ner._loss(bumped, targets)[0] - loss) / eps
             assert grads[d][index] == pytest.approx(numeric, abs=2e-3)
+
+
+UNRELATED = {
+    "Person": "A person, such as a patient, an author or a physician, named by name.",
+    "Country": "A country or nation, such as France or Japan.",
+    "Organization": "An organization, such as a company, university or agency.",
+    "City": "A city or town, such as Boston or Paris.",
+    "Date": "A calendar date or year, such as 12 May 2004 or 1998.",
+    "Gene": "A gene or gene product such as BRCA1 or p53.",
+    "Cell type": "A kind of cell, such as a T cell or a neuron.",
+    "Species": "A species of organism, such as rats, mice or humans.",
+    "Anatomy": "A part of the body, such as the liver or the kidney.",
+    "Procedure": "A medical procedure, such as surgery or a biopsy.",
+}
+
+
+def _f1(nlp, labels):
+    from spacy_juicer.student.scorer import score_zero_shot_ner
+
+    ner = nlp.get_pipe("zero_shot_ner")
+    ner.set_labels(labels)
+    try:
+        examples = make_examples(nlp)
+        for eg in examples:
+            eg.predicted = nlp(eg.predicted.text)
+    finally:
+        ner.set_labels(LABELS)
+    return score_zero_shot_ner(examples, labels=list(LABELS))["ents_f"]
+
+
+def test_seen_types_survive_ten_unrelated_labels(trained_nlp):
+    """The per-type negative class with pool negatives: adding labels cannot veto a token."""
+    alone = _f1(trained_nlp, LABELS)
+    crowded = _f1(trained_nlp, {**LABELS, **UNRELATED})
+    assert alone >= 0.9
+    assert crowded >= alone - 0.1
+
+
+def test_each_doc_can_carry_its_own_labels(trained_nlp):
+    from spacy_juicer.corpora.doc_labels import set_doc_labels
+
+    docs = [trained_nlp.make_doc(TRAIN[0][0]), trained_nlp.make_doc(TRAIN[0][0])]
+    set_doc_labels(docs[0], {"Chemical": LABELS["Chemical"]})
+    own, default = list(trained_nlp.pipe(docs))
+    assert {e.label_ for e in own.ents} == {"Chemical"}
+    assert {e.label_ for e in default.ents} == {"Chemical", "Disease"}
+    scores = trained_nlp.get_pipe("zero_shot_ner").score(make_examples(trained_nlp)[:1])
+    assert set(scores["ents_per_type"]) <= set(LABELS)

@@ -113,8 +113,9 @@ def has_transformer(model: Model) -> bool:
     return model.get_ref("encoder").shims[0]._hfmodel.transformer is not None
 
 
-def init(model: Model, X: Any = None, Y: Any = None) -> Model:
-    """Load the encoder (from a folder, an offline package or the hub) unless already loaded."""
+def load_transformer(model: Model) -> int:
+    """Load the encoder of ``model`` (from a folder, an offline package or the hub) unless
+    already loaded; returns its hidden size. Shared by every architecture here."""
     encoder = model.get_ref("encoder")
     if not has_transformer(model):
         from spacy_transformers.layers.transformer_model import huggingface_from_pretrained
@@ -134,10 +135,14 @@ def init(model: Model, X: Any = None, Y: Any = None) -> Model:
         shim._hfmodel.tokenizer = hf_objects.tokenizer
         shim._hfmodel.transformer = hf_objects.transformer
         shim._hfmodel.vocab_file_contents = hf_objects.vocab_file_contents
-    config = encoder.shims[0]._hfmodel.transformer.config
-    _check_lengths(model, config)
-    hidden = int(config.hidden_size)
+    hidden = int(encoder.shims[0]._hfmodel.transformer.config.hidden_size)
     encoder.set_dim("nO", hidden)
+    return hidden
+
+
+def init(model: Model, X: Any = None, Y: Any = None) -> Model:
+    hidden = load_transformer(model)
+    _check_lengths(model, model.get_ref("encoder").shims[0]._hfmodel.transformer.config)
     model.get_ref("head").set_dim("nI", hidden)
     model.get_ref("head").initialize()
     return model

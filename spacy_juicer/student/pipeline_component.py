@@ -360,6 +360,16 @@ class ZeroShotNER(TrainablePipe):
         super().finish_update(sgd)
         clear_caches(self.model)
 
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "ZeroShotNER":
+        super().from_bytes(bytes_data, exclude=exclude)
+        clear_caches(self.model)
+        return self
+
+    def from_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> "ZeroShotNER":
+        super().from_disk(path, exclude=exclude)
+        clear_caches(self.model)
+        return self
+
     def get_loss(self, examples: Iterable[Example], scores: List[Any]) -> Tuple[float, List[Any]]:
         """Loss of predictions made with each doc's labels (``predict``) against the examples."""
         targets = []

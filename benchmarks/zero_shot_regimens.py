@@ -1,0 +1,169 @@
+"""Training regimens compared on the unseen types of a zero-shot split (issue: zero-shot for
+real). Each regimen is a `spacy train` run of the project's configs (nothing is trained here
+by hand), then `spacy_juicer.evaluation.evaluate` on each test part's unseen types and on
+the seen types; one JSON per (architecture, regimen) and a Markdown table of all of them.
+
+    python benchmarks/zero_shot_regimens.py --regimen gold --arch bi      # one row
+    python benchmarks/zero_shot_regimens.py --report                        # the table
+
+Regimens: untrained; gold (SMXM-style: gold types only); kp (silver only); kp_kf (KP, then
+KF on gold); sequential / all / sigmoid8 / sigmoid32 / power0.2 / cosine (Huang et al.'s
+blends of silver and gold, from the bare encoder). The scale (updates, sentences per step,
+evaluation sizes) is set by the flags; the defaults fit 2 CPU cores and are recorded with
+each result. For JUICER's size on a GPU: --updates 20000 --kp-docs 50000 --gpu-id 0.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_utils import RESULTS, header, write_json  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = RESULTS / "zero_shot"
+BLENDS = {
+    "sequential": ["--blend.schedule", "simple_mix"],
+    "all": ["--blend.schedule", "all"],
+    "sigmoid8": ["--blend.schedule", "sigmoid", "--blend.k", "8"],
+    "sigmoid32": ["--blend.schedule", "sigmoid", "--blend.k", "32"],
+    "power0.2": ["--blend.schedule", "power", "--blend.n", "0.2"],
+    "cosine": ["--blend.schedule", "cosine"],
+}
+ARCHS = {"bi": "spacy_juicer.BiEncoder.v1", "xenc": "spacy_juicer.CrossEncoder.v1"}
+
+
+def run(cmd: List[str], log: Path) -> float:
+    print("$", " ".join(shlex.quote(c) for c in cmd), flush=True)
+    start = time.perf_counter()
+    with log.open("a") as handle:
+        handle.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
+        handle.flush()
+        subprocess.run(cmd, check=True, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def train_commands(args, regimen: str, out: Path) -> List[List[str]]:
+    py = sys.executable
+    split = Path(args.split_dir)
+    common = ["--gpu-id", str(args.gpu_id), "--components.zero_shot_ner.model.@architectures", ARCHS[args.arch]]
+    dev = [
+        "--paths.dev", str(split / "dev.spacy"), "--paths.dev_labels", str(split / "dev.labels.json"),
+        "--corpora.dev.limit", str(args.dev_limit), "--training.logger.progress_bar", "false",
+    ]
+    gold = ["--paths.train", str(split / "train.spacy"), "--paths.labels", str(split / "train.labels.json")]
+    silver = ["--paths.silver", args.silver, "--paths.descriptions", args.descriptions]
+    kp_scale = ["--kp.docs_per_step", str(args.kp_docs), "--kp.epochs_per_step", "1"]
+    eval_every = ["--training.eval_frequency", str(max(args.updates // 4, 10))]
+    if regimen == "untrained":
+        return [[py, "-m", "spacy", "train", "configs/student.cfg", "--output", str(out), *common, *gold,
+                 "--paths.dev", str(split / "train.spacy"), "--training.max_steps", "1",
+                 "--training.optimizer.learn_rate.initial_rate", "1e-12"]]
+    if regimen == "gold":
+        return [[py, "-m", "spacy", "train", "configs/student.cfg", "--output", str(out), *common, *gold,
+                 "--paths.dev", str(split / "train.spacy"), "--corpora.dev.limit", str(args.dev_limit),
+                 "--training.max_steps", str(args.updates), *eval_every]]
+    kp_out = out.parent / "kp"
+    kp = [py, "-m", "spacy", "train", "configs/kp.cfg", "--output", str(kp_out), *common, *silver, *dev,
+          *kp_scale, "--kp.max_updates", str(args.updates), *eval_every]
+    if regimen == "kp":
+        return [kp]
+    if regimen == "kp_kf":
+        kf = [py, "-m", "spacy", "train", "configs/kf.cfg", "--output", str(out), "--gpu-id", str(args.gpu_id),
+              "--paths.kp_model", str(kp_out / "model-last"), *gold, *dev,
+              "--training.max_epochs", "0", "--training.max_steps", str(args.kf_updates),
+              "--training.eval_frequency", str(max(args.kf_updates // 3, 10))]
+        # the kp row's pipeline is reused when it exists (same scale)
+        return [kf] if (kp_out / "model-last").exists() else [kp, kf]
+    if regimen in BLENDS:
+        return [[py, "-m", "spacy", "train", "configs/blend.cfg", "--output", str(out), *common, *silver, *gold, *dev,
+                 *kp_scale, *BLENDS[regimen], "--blend.epochs", str(args.blend_epochs),
+                 "--blend.gold_per_epoch", str(args.gold_per_epoch), "--blend.max_updates", str(args.updates),
+                 *eval_every]]
+    raise SystemExit(f"unknown regimen {regimen}")
+
+
+def evaluate_all(args, model: Path) -> Dict[str, Dict]:
+    from spacy_juicer.evaluation import evaluate
+
+    split = Path(args.split_dir)
+    scores = {}
+    for part in args.test_parts.split(","):
+        m = evaluate(model, split / f"{part}.spacy", split / f"{part}.labels.json", limit=args.test_limit)
+        scores[part] = {k: m[k] for k in ("span_macro_f", "tok_macro_f", "ents_f", "ents_per_type", "docs_per_s")}
+        print(f"  {part}: span macro F {m['span_macro_f']:.3f}, token macro F {m['tok_macro_f']:.3f}", flush=True)
+    m = evaluate(model, split / "train.spacy", split / "train.labels.json", limit=args.test_limit)
+    scores["seen"] = {k: m[k] for k in ("span_macro_f", "tok_macro_f", "ents_f", "ents_per_type")}
+    return scores
+
+
+def report() -> str:
+    import srsly
+
+    rows = sorted(OUT.glob("*/*.json"))
+    lines = ["# Zero-shot regimens on the biomedical split", "",
+             "Span / token macro F1 (%) on the unseen test types (JNLPBA protein/DNA/RNA, BC2GM GENE) and on the seen "
+             "train types (BC5CDR Chemical/Disease, first docs of BC5CDR train: seen sentences, a sanity check). "
+             "Each row's JSON holds its exact commands, scale and machine.", "",
+             "| arch | regimen | updates | JNLPBA span | JNLPBA tok | BC2GM span | BC2GM tok | seen span | train min |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for path in rows:
+        r = srsly.read_json(path)
+        s = r["scores"]
+        cell = lambda part, key: f"{100 * s[part][key]:.1f}" if part in s else "–"  # noqa: E731
+        lines.append(
+            f"| {r['arch']} | {r['regimen']} | {r['scale']['updates']} | {cell('test-jnlpba', 'span_macro_f')} | "
+            f"{cell('test-jnlpba', 'tok_macro_f')} | {cell('test-bc2gm', 'span_macro_f')} | {cell('test-bc2gm', 'tok_macro_f')} | "
+            f"{cell('seen', 'span_macro_f')} | {r['train_seconds'] / 60:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--regimen", action="append", default=[])
+    parser.add_argument("--arch", choices=sorted(ARCHS), default="bi")
+    parser.add_argument("--split-dir", default="corpus/splits/biomedical")
+    parser.add_argument("--silver", default="corpus/silver.spacy")
+    parser.add_argument("--descriptions", default="corpus/descriptions.json")
+    parser.add_argument("--updates", type=int, default=300, help="training updates (KP, gold or blend)")
+    parser.add_argument("--kf-updates", type=int, default=150)
+    parser.add_argument("--kp-docs", type=int, default=64, help="silver sentences per KP step")
+    parser.add_argument("--blend-epochs", type=int, default=10)
+    parser.add_argument("--gold-per-epoch", type=int, default=64)
+    parser.add_argument("--dev-limit", type=int, default=100)
+    parser.add_argument("--test-limit", type=int, default=500)
+    parser.add_argument("--test-parts", default="test-jnlpba,test-bc2gm")
+    parser.add_argument("--gpu-id", type=int, default=-1)
+    parser.add_argument("--report", action="store_true")
+    args = parser.parse_args()
+    if args.report or not args.regimen:
+        text = report()
+        (OUT / "regimens.md").write_text(text)
+        print(text)
+        return
+    for regimen in args.regimen:
+        out = ROOT / "training" / "regimens" / args.arch / regimen
+        out.mkdir(parents=True, exist_ok=True)
+        log = out / "train.log"
+        commands = train_commands(args, regimen, out)
+        seconds = sum(run(cmd, log) for cmd in commands)
+        model = out / "model-last"
+        print(f"{args.arch}/{regimen}: trained in {seconds / 60:.1f} min; evaluating {model}", flush=True)
+        result = {**header(), "arch": args.arch, "regimen": regimen,
+                  "train_commands": [" ".join(shlex.quote(c) for c in cmd) for cmd in commands],
+                  "train_seconds": seconds, "model": str(model.relative_to(ROOT)),
+                  "scale": {k: getattr(args, k) for k in ("updates", "kf_updates", "kp_docs", "blend_epochs",
+                                                          "gold_per_epoch", "dev_limit", "test_limit")},
+                  "scores": evaluate_all(args, model)}
+        write_json(OUT / args.arch / f"{regimen}.json", result)
+    (OUT / "regimens.md").write_text(report())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Encoder batches of single sequences, ``[CLS] text [SEP]``, for the bi-encoder: each sentence
+window once (whatever the number of types) and each type description once.
+
+Plain numpy, like ``pairs.py``, whose doc tokenization, windows and alignment it reuses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, List, Optional, Sequence
+
+import numpy
+
+from .pairs import SENTINEL_A, DocPieces, EncoderBatch, _pieces_of
+
+
+@dataclass
+class SingleTemplate:
+    """Where a tokenizer puts its special tokens around one sequence, learnt from itself."""
+
+    before: List[int]
+    after: List[int]
+    type_id: Optional[int]
+    mask_id: int
+    pad_id: int
+
+    @classmethod
+    def from_tokenizer(cls, tokenizer: Any) -> "SingleTemplate":
+        ids = tokenizer.build_inputs_with_special_tokens([SENTINEL_A])
+        a = ids.index(SENTINEL_A)
+        type_id = 0 if "token_type_ids" in tokenizer.model_input_names else None
+        mask_id = tokenizer.mask_token_id if tokenizer.mask_token_id is not None else tokenizer.unk_token_id
+        return cls(ids[:a], ids[a + 1 :], type_id, int(mask_id), int(tokenizer.pad_token_id or 0))
+
+    @property
+    def n_special(self) -> int:
+        return len(self.before) + len(self.after)
+
+
+def _pad(seqs: Sequence[numpy.ndarray], template: SingleTemplate):
+    seq_len = max(len(s) for s in seqs)
+    ids = numpy.full((len(seqs), seq_len), template.pad_id, dtype="int64")
+    attention = numpy.zeros((len(seqs), seq_len), dtype="int64")
+    for i, seq in enumerate(seqs):
+        ids[i, : len(seq)] = seq
+        attention[i, : len(seq)] = 1
+    types = None if template.type_id is None else numpy.zeros_like(ids)
+    return ids, attention, types, seq_len
+
+
+def plan_sentence_batches(
+    docs_pieces: Sequence[DocPieces],
+    template: SingleTemplate,
+    batch_size: int,
+    masks: Optional[Sequence[Optional[numpy.ndarray]]] = None,
+) -> Iterator[EncoderBatch]:
+    """Length-sorted batches of doc windows; ``dest`` is each scored token's global index
+    (docs laid out one after another), ``rows`` the flat rows of its pieces."""
+    token_offsets = numpy.concatenate([[0], numpy.cumsum([p.n_tokens for p in docs_pieces])]).astype("int64")
+    windows = []
+    for d, pieces in enumerate(docs_pieces):
+        for w, (start, end) in enumerate(pieces.windows):
+            if (pieces.token_window == w).any():
+                windows.append((end - start + template.n_special, d, w))
+    windows.sort()
+    offset = len(template.before)
+    for b in range(0, len(windows), batch_size):
+        chunk = windows[b : b + batch_size]
+        seqs, rows, lengths, dest = [], [], [], []
+        for _, d, w in chunk:
+            pieces = docs_pieces[d]
+            start, end = pieces.windows[w]
+            ids = pieces.ids[start:end]
+            if masks is not None and masks[d] is not None:
+                ids = numpy.where(masks[d][start:end], template.mask_id, ids)
+            seqs.append(numpy.concatenate([template.before, ids, template.after]).astype("int64"))
+        input_ids, attention, types, seq_len = _pad(seqs, template)
+        for i, (_, d, w) in enumerate(chunk):
+            pieces = docs_pieces[d]
+            start, end = pieces.windows[w]
+            tokens = numpy.nonzero(pieces.token_window == w)[0]
+            piece_rows = _pieces_of(pieces, tokens) - start
+            numpy.clip(piece_rows, 0, end - start - 1, out=piece_rows)
+            rows.append(i * seq_len + offset + piece_rows)
+            lengths.append(pieces.align_lengths[tokens])
+            dest.append(token_offsets[d] + tokens)
+        yield EncoderBatch(
+            input_ids=input_ids,
+            attention_mask=attention,
+            token_type_ids=types,
+            rows=numpy.concatenate(rows).astype("int64"),
+            lengths=numpy.concatenate(lengths).astype("int32"),
+            dest=numpy.concatenate(dest).astype("int64"),
+            n_pairs=len(chunk),
+        )
+
+
+def plan_description_batches(
+    descriptions: Sequence[List[int]], template: SingleTemplate, batch_size: int
+) -> Iterator[EncoderBatch]:
+    """Batches of ``[CLS] description [SEP]``, pooled over all their attended positions (as
+    sentence-transformers pools); ``dest`` is the description's index."""
+    order = sorted(range(len(descriptions)), key=lambda j: len(descriptions[j]))
+    for b in range(0, len(order), batch_size):
+        chunk = order[b : b + batch_size]
+        seqs = [numpy.concatenate([template.before, descriptions[j], template.after]).astype("int64") for j in chunk]
+        input_ids, attention, types, seq_len = _pad(seqs, template)
+        rows = [i * seq_len + numpy.arange(len(seq)) for i, seq in enumerate(seqs)]
+        yield EncoderBatch(
+            input_ids=input_ids,
+            attention_mask=attention,
+            token_type_ids=types,
+            rows=numpy.concatenate(rows).astype("int64"),
+            lengths=numpy.asarray([len(seq) for seq in seqs], dtype="int32"),
+            dest=numpy.asarray(chunk, dtype="int64"),
+            n_pairs=len(chunk),
+        )

@@ -1,0 +1,168 @@
+"""Knowledge pre-training (JUICER's KP) as a corpus reader that ``spacy train`` drives.
+
+Each KP step draws a fresh random subset of 10-15 silver types, keeps the sentences that
+mention at least one of them (at most ``max_docs_per_step``), turns every other type's mentions
+into "no entity", and adds a few negative types: silver types with no mention in the kept
+sentences. The step's types, with their descriptions, travel on each doc as
+``doc._.zero_shot_labels``, so the component scores exactly those. One call of the reader is one
+spaCy epoch; a step lasts ``epochs_per_step`` calls (JUICER: 30 steps of 4 epochs). ``spacy
+train`` only calls a reader once per epoch when ``[training] max_epochs = -1`` (streamed
+corpora); ``max_steps`` then bounds the run (``configs/kp.cfg`` computes it from the variables).
+"""
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Union
+
+from spacy.language import Language
+from spacy.tokens import Doc, DocBin, Span
+from spacy.training import Example
+from spacy.util import filter_spans, registry
+
+from ..corpora.doc_labels import set_doc_labels
+from ..corpora.labels import LabelError, read_labels_file
+
+logger = logging.getLogger("spacy_juicer.kp")
+PathLike = Union[str, Path]
+
+
+class KnowledgePretrainingCorpus:
+    """Silver docs regrouped, step by step, around random subsets of their types."""
+
+    def __init__(
+        self,
+        path: PathLike,
+        descriptions: PathLike,
+        *,
+        spans_key: Optional[str] = "silver",
+        min_types: int = 10,
+        max_types: int = 15,
+        negatives_per_step: int = 3,
+        epochs_per_step: int = 4,
+        max_docs_per_step: int = 50_000,
+        limit: int = 0,
+        min_type_count: int = 1,
+        seed: int = 0,
+    ) -> None:
+        if not 1 <= min_types <= max_types:
+            raise ValueError("KP reader: need 1 <= min_types <= max_types.")
+        if epochs_per_step < 1 or max_docs_per_step < 1 or negatives_per_step < 0:
+            raise ValueError("KP reader: epochs_per_step and max_docs_per_step >= 1, negatives_per_step >= 0.")
+        self.path = Path(path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"KP reader: silver corpus {self.path} does not exist (run `spacy-juicer critic`).")
+        self.descriptions = read_labels_file(descriptions)
+        self.spans_key = spans_key
+        self.min_types, self.max_types = min_types, max_types
+        self.negatives_per_step = negatives_per_step
+        self.epochs_per_step = epochs_per_step
+        self.max_docs_per_step = max_docs_per_step
+        self.limit = limit
+        self.min_type_count = min_type_count
+        self.rng = random.Random(seed)
+        self.calls = 0
+        self._docs: Optional[List[Doc]] = None
+        self._step: Optional[Dict] = None
+
+    # -- data
+    def _load(self, nlp: Language) -> List[Doc]:
+        if self._docs is None:
+            docs = list(DocBin().from_disk(self.path).get_docs(nlp.vocab))
+            if self.limit:
+                docs = docs[: self.limit]
+            self._docs = docs
+            self._by_type: Dict[str, List[int]] = defaultdict(list)
+            counts: Dict[str, int] = defaultdict(int)
+            for i, doc in enumerate(docs):
+                for label in {s.label_ for s in self._spans(doc)}:
+                    self._by_type[label].append(i)
+                for s in self._spans(doc):
+                    counts[s.label_] += 1
+            described = set(self.descriptions)
+            self.types = sorted(t for t in self._by_type if t in described and counts[t] >= self.min_type_count)
+            missing = sorted(set(self._by_type) - described)
+            if missing:
+                logger.warning("KP reader: %d silver types have no description and are left out: %s", len(missing), ", ".join(missing[:10]))
+            if not self.types:
+                raise LabelError(f"KP reader: no type of {self.path} has a description in the descriptions file.")
+            logger.info("KP reader: %d silver docs, %d described types", len(docs), len(self.types))
+        return self._docs
+
+    def _spans(self, doc: Doc) -> Sequence[Span]:
+        if self.spans_key and self.spans_key in doc.spans:
+            return doc.spans[self.spans_key]
+        return doc.ents
+
+    # -- steps
+    def draw_step(self) -> Dict:
+        """A new step: its types, its docs and its negative types."""
+        k = min(self.rng.randint(self.min_types, self.max_types), len(self.types))
+        chosen = self.rng.sample(self.types, k)
+        doc_ids = sorted({i for t in chosen for i in self._by_type[t]})
+        if len(doc_ids) > self.max_docs_per_step:
+            doc_ids = sorted(self.rng.sample(doc_ids, self.max_docs_per_step))
+        mentioned = {s.label_ for i in doc_ids for s in self._spans(self._docs[i])}
+        absent = [t for t in self.types if t not in mentioned and t not in chosen]
+        negatives = self.rng.sample(absent, min(self.negatives_per_step, len(absent)))
+        return {"types": chosen, "negatives": negatives, "docs": doc_ids}
+
+    def __call__(self, nlp: Language) -> Iterator[Example]:
+        docs = self._load(nlp)
+        if self._step is None or self.calls % self.epochs_per_step == 0:
+            self._step = self.draw_step()
+            logger.info(
+                "KP step %d: %d types (%s), %d negative types, %d docs",
+                self.calls // self.epochs_per_step + 1,
+                len(self._step["types"]),
+                ", ".join(self._step["types"]),
+                len(self._step["negatives"]),
+                len(self._step["docs"]),
+            )
+        self.calls += 1
+        step = self._step
+        keep = set(step["types"])
+        labels = {t: self.descriptions[t] for t in step["types"] + step["negatives"]}
+        order = list(step["docs"])
+        self.rng.shuffle(order)
+        for i in order:
+            silver = docs[i]
+            reference = silver.copy()
+            reference.spans.clear()
+            reference.ents = filter_spans([s for s in self._spans(silver) if s.label_ in keep])
+            set_doc_labels(reference, labels)
+            predicted = set_doc_labels(nlp.make_doc(silver.text), labels)
+            yield Example(predicted, reference)
+
+
+@registry.readers("spacy_juicer.KnowledgePretraining.v1")
+def make_kp_corpus(
+    path: str,
+    descriptions: str,
+    spans_key: Optional[str] = "silver",
+    min_types: int = 10,
+    max_types: int = 15,
+    negatives_per_step: int = 3,
+    epochs_per_step: int = 4,
+    max_docs_per_step: int = 50_000,
+    limit: int = 0,
+    min_type_count: int = 1,
+    seed: int = 0,
+) -> Callable[[Language], Iterator[Example]]:
+    """``[corpora.train]`` for knowledge pre-training on a silver DocBin (``critic``'s output)
+    and its types' descriptions (``describe``'s labels file)."""
+    return KnowledgePretrainingCorpus(
+        path,
+        descriptions,
+        spans_key=spans_key,
+        min_types=min_types,
+        max_types=max_types,
+        negatives_per_step=negatives_per_step,
+        epochs_per_step=epochs_per_step,
+        max_docs_per_step=max_docs_per_step,
+        limit=limit,
+        min_type_count=min_type_count,
+        seed=seed,
+    )
