@@ -204,8 +204,11 @@ def annotate(
         "model": identity,
         "shard": shard or "0/1",
         "sentences": len(docs),
-        "calls": counts["calls"],
+        "calls": counts["calls"],  # prompts sent to the model (not in the cache)
         "cache_hits": counts["cache_hits"],
+        "requests": int(usage.get("requests", counts["calls"])),  # HTTP requests, retries included
+        "retries": dict(sorted((usage.get("retries") or {}).items())),  # by cause
+        "failure_causes": dict(sorted((usage.get("failure_causes") or {}).items())),
         "statuses": {k[len("status_") :]: v for k, v in sorted(counts.items()) if k.startswith("status_")},
         "failures": counts["status_failed"],
         "input_tokens": int(usage.get("input_tokens", 0)),

@@ -87,6 +87,6 @@ def ask_cached(
         for i, answer in zip(missing, model([[prompts[i]] for i in missing])):
             text = next(iter(answer), None) if answer is not None else None
             fresh[i] = text
-            if text is not None:
+            if isinstance(text, str) and text.strip():  # a failed or blank answer is asked again
                 cache.put(keys[i], text)
     return [fresh[i] if i in fresh else cache.get(key) for i, key in enumerate(keys)], len(missing)
