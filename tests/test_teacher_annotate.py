@@ -88,19 +88,27 @@ def make_interrupted(path: str, after: int) -> _Interrupt:
     return _Interrupt(path, after)
 
 
-def test_interrupted_run_resumes_to_the_same_docbin(tmp_path):
+@pytest.mark.parametrize("store,damage", [(".jsonl", "torn record"), (".jsonl", "lost newline"), (".sqlite", "")])
+def test_interrupted_run_resumes_to_the_same_docbin(tmp_path, store, damage):
     full = annotate(INPUT, tmp_path / "full.spacy", write_config(tmp_path), cache_path=tmp_path / "c1.jsonl", progress=False)
     assert full["calls"] == 12
     broken = write_config(tmp_path, f'@llm_models = "test.InterruptedReplay.v1"\npath = "{ANSWERS}"\nafter = 5')
+    cache = tmp_path / f"c2{store}"
     with pytest.raises(KeyboardInterrupt):
-        annotate(INPUT, tmp_path / "resumed.spacy", broken, cache_path=tmp_path / "c2.jsonl", progress=False)
+        annotate(INPUT, tmp_path / "resumed.spacy", broken, cache_path=cache, progress=False)
     assert not (tmp_path / "resumed.spacy").exists()
-    assert len((tmp_path / "c2.jsonl").read_text().splitlines()) == 5
-    with (tmp_path / "c2.jsonl").open("a") as handle:
-        handle.write('{"key": "torn')  # a kill in the middle of a write
-    resumed = annotate(INPUT, tmp_path / "resumed.spacy", write_config(tmp_path), cache_path=tmp_path / "c2.jsonl", progress=False)
+    if damage == "torn record":
+        assert len(cache.read_text().splitlines()) == 5
+        with cache.open("a") as handle:
+            handle.write('{"key": "torn')  # a kill in the middle of a write
+    elif damage == "lost newline":
+        cache.write_bytes(cache.read_bytes().rstrip(b"\n"))  # a kill after the record, before its newline
+    resumed = annotate(INPUT, tmp_path / "resumed.spacy", write_config(tmp_path), cache_path=cache, progress=False)
     assert (resumed["calls"], resumed["cache_hits"]) == (7, 5)
     assert (tmp_path / "resumed.spacy").read_bytes() == (tmp_path / "full.spacy").read_bytes()
+    again = annotate(INPUT, tmp_path / "again.spacy", write_config(tmp_path), cache_path=cache, progress=False)
+    assert (again["calls"], again["cache_hits"]) == (0, 12)  # every answer of the resumed run was kept
+    assert (tmp_path / "again.spacy").read_bytes() == (tmp_path / "full.spacy").read_bytes()
 
 
 def test_shards_split_the_corpus_by_document(tmp_path):
