@@ -36,7 +36,7 @@ def read_docs(
     stats: ConversionStats,
     label_map: Union[None, str, Mapping[str, str]] = None,
     sentences: bool = False,
-    alignment_mode: str = "expand",
+    alignment_mode: str = "split",
     lang: str = "en",
     tag_col: int = -1,
     sep: Optional[str] = None,
