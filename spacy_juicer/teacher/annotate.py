@@ -25,7 +25,7 @@ from thinc.api import Config
 
 from .cache import AnswerCache, ask_cached, default_cache_path
 from .models.base import model_identity, model_price
-from .spans import RECORD_KEY
+from ..records import RECORD_KEY, load_docbin
 
 PathLike = Union[str, Path]
 
@@ -70,7 +70,7 @@ def read_records(path: PathLike, vocab: Any = None) -> Iterator[Tuple[str, str]]
                 raise AnnotateError(f"{path}:{i + 1}: expected a JSON object with a 'text' string.")
             yield str(record.get("id") or record.get("pmid") or f"{path.stem}:{i}"), record["text"]
     elif path.suffix == ".spacy":
-        for i, doc in enumerate(DocBin().from_disk(path).get_docs(vocab or spacy.blank("en").vocab)):
+        for i, doc in enumerate(load_docbin(path, vocab)):
             yield str(doc.user_data.get("id", f"{path.stem}:{i}")), doc.text
     elif path.suffix in (".txt", ".text", ""):
         with path.open(encoding="utf8") as handle:
