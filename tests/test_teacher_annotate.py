@@ -2,6 +2,12 @@
 OpenAI-compatible model against a local server; the tasks inside spacy-llm's own component."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
+
 from pathlib import Path
 
 import pytest
@@ -166,6 +172,41 @@ def test_server_faults_cost_only_their_prompts_and_a_rerun_ends_identical(tmp_pa
     failed = [d.text for d in load(tmp_path / "faulty.spacy") if d.user_data["juicer"]["status"] == "failed"]
     assert len(failed) == 2 and all(f"Context: {text}\n" in p for text, p in zip(failed, asked))
     assert (tmp_path / "rerun.spacy").read_bytes() == (tmp_path / "clean.spacy").read_bytes()
+
+
+KILLABLE = """
+import sys
+from spacy_juicer.teacher.annotate import annotate
+annotate(sys.argv[1], sys.argv[2], sys.argv[3], cache_path=sys.argv[4], progress=False)
+"""
+
+
+def test_killed_run_with_a_torn_last_record_resumes_to_the_same_docbin(tmp_path):
+    with FaultServer(ANSWERS) as server:
+        config = openai_config(tmp_path, server)
+        annotate(INPUT, tmp_path / "clean.spacy", config, cache_path=tmp_path / "c1.jsonl", progress=False)
+        first = len(server.log)
+        server.faults = {first + 6: "stall"}  # the 7th request hangs: the run is killed there
+        cache = tmp_path / "c2.jsonl"
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+        proc = subprocess.Popen([sys.executable, "-c", KILLABLE, str(INPUT), str(tmp_path / "killed.spacy"),
+                                 str(config), str(cache)], env=env)
+        try:
+            deadline = time.monotonic() + 120
+            while len(server.log) < first + 7 and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            proc.kill()
+            proc.wait(timeout=30)
+        assert len(server.log) == first + 7 and not (tmp_path / "killed.spacy").exists()
+        data = cache.read_bytes()
+        assert data.count(b"\n") == 6
+        cache.write_bytes(data[: data.rindex(b"\n", 0, len(data) - 1) + 20])  # the last record torn mid-write
+        server.faults = {}
+        resumed = annotate(INPUT, tmp_path / "resumed.spacy", config, cache_path=cache, progress=False)
+    assert (resumed["calls"], resumed["cache_hits"]) == (7, 5)
+    assert (tmp_path / "resumed.spacy").read_bytes() == (tmp_path / "clean.spacy").read_bytes()
+    assert [json.loads(line)["key"] for line in cache.read_text().splitlines()]  # every line readable again
 
 
 def test_tasks_run_inside_spacy_llm_component(tmp_path):
