@@ -195,7 +195,8 @@ def annotate_cmd(
     except _INPUT_ERRORS as err:
         _fail(err)
     typer.echo(
-        f"{record['sentences']} sentences -> {output}: {record['calls']} calls, {record['cache_hits']} cache hits, "
+        f"{record['sentences']} sentences -> {output}: {record['calls']} prompts asked "
+        f"({record['requests']} requests, retries {record['retries'] or 'none'}), {record['cache_hits']} cache hits, "
         f"statuses {record['statuses']}, {record['seconds']} s"
     )
 
