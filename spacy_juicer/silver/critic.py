@@ -140,12 +140,12 @@ def _singularizer(nlp: Optional[Language]):
 def split_types(path: PathLike, roles: Iterable[str] = ("train", "dev", "test")) -> List[str]:
     """The types of a split file's parts with these roles, plus their synonym groups: JUICER
     removes every type of the benchmark's train, dev and test sets from the silver data."""
-    path = Path(path)
-    if not path.exists():
-        raise CriticError(f"Split file {path} does not exist.")
-    split = srsly.read_json(path)
-    if not isinstance(split, dict) or not isinstance(split.get("parts"), dict):
-        raise CriticError(f"{path} is not a split file (no 'parts' object).")
+    from ..corpora.splits import SplitError, load_split  # the one reader (and checker) of split files
+
+    try:
+        split = load_split(path)
+    except SplitError as err:
+        raise CriticError(str(err)) from None
     roles = set(roles)
     types: List[str] = []
     for name, part in split["parts"].items():

@@ -196,12 +196,9 @@ def read_descriptions(path: PathLike) -> Dict[str, str]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"Descriptions file {path} does not exist.")
-    if path.suffix == ".jsonl":
-        return {r["label"]: r.get("description") or r["label"] for r in srsly.read_jsonl(path)}
-    data = srsly.read_json(path)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object {{\"Type\": \"description\"}}.")
-    return {str(k): str(v) for k, v in data.items()}
+    from ..student.labels import read_labels_file  # the one reader of labels files
+
+    return read_labels_file(path)
 
 
 def write_stats(silver_path: PathLike, out_dir: PathLike, descriptions_path: Optional[PathLike] = None, top: int = 20) -> Dict[str, Any]:
