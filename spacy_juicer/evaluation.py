@@ -86,7 +86,7 @@ def gold_types(docs: Iterable[Doc]) -> List[str]:
 
 def read_labels(labels: Union[PathLike, Mapping[str, str]], names_only: bool = False):
     from .corpora.descriptions import names_only_labels
-    from .student.labels import LabelError, normalize_labels
+    from .corpora.labels import LabelError, normalize_labels
 
     try:
         result = normalize_labels(labels if isinstance(labels, Mapping) else Path(labels))

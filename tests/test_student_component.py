@@ -8,7 +8,7 @@ import pytest
 import spacy
 from spacy.scorer import Scorer
 
-from spacy_juicer.student.labels import LabelError
+from spacy_juicer.corpora.labels import LabelError
 
 from .conftest import LABELS, SMALL_MODEL, TRAIN, make_examples, needs_minilm
 
@@ -104,7 +104,7 @@ def test_more_labels_than_one_encoder_batch(trained_nlp):
         scores = ner.predict(docs)
     finally:
         ner.set_labels(LABELS)
-    assert [s.shape for s in scores] == [(len(d), 43) for d in docs]
+    assert [s.shape for s in scores] == [(len(d), 42, 2) for d in docs]
     assert all(e.label_ in many for d in docs for e in d.ents)
 
 
@@ -158,25 +158,26 @@ def test_labels_come_from_a_file_and_from_the_data(tmp_path):
     assert ner.label_descriptions == {"Chemical": LABELS["Chemical"], "Disease": "Disease"}
 
 
-def test_class_weighted_loss_gradient_matches_finite_differences(trained_nlp):
+@pytest.mark.parametrize("negative_class", ["per_type", "max"])
+def test_class_weighted_loss_gradient_matches_finite_differences(trained_nlp, negative_class):
     ner = trained_nlp.get_pipe("zero_shot_ner")
     rng = numpy.random.default_rng(0)
-    logits = [rng.normal(size=(5, 3)).astype("f"), rng.normal(size=(2, 3)).astype("f")]
+    logits = [rng.normal(size=(5, 2, 2)).astype("f"), rng.normal(size=(2, 2, 2)).astype("f")]
     targets = [numpy.array([0, 1, 2, 0, 0], dtype="i"), numpy.array([2, 0], dtype="i")]
     ner.cfg["negative_weight"] = 0.3
+    ner.cfg["negative_class"] = negative_class
     try:
         loss, grads = ner._loss(logits, targets)
-        eps = 1e-3
-        _check_gradient(ner, logits, targets, loss, grads, eps)
+        _check_gradient(ner, logits, targets, loss, grads, 1e-3)
     finally:
         ner.cfg["negative_weight"] = 1.0
+        ner.cfg["negative_class"] = "per_type"
 
 
 def _check_gradient(ner, logits, targets, loss, grads, eps):
     for d in range(2):
-        for i in range(logits[d].shape[0]):
-            for c in range(3):
-                bumped = [x.copy() for x in logits]
-                bumped[d][i, c] += eps
-                numeric = (ner._loss(bumped, targets)[0] - loss) / eps
-                assert grads[d][i, c] == pytest.approx(numeric, abs=2e-3)
+        for index in numpy.ndindex(*logits[d].shape):
+            bumped = [x.copy() for x in logits]
+            bumped[d][index] += eps
+            numeric = (ner._loss(bumped, targets)[0] - loss) / eps
+            assert grads[d][index] == pytest.approx(numeric, abs=2e-3)

@@ -80,3 +80,19 @@ def test_plan_batches_builds_pairs_and_gathers_each_token_once_per_type(tokenize
     seq = [b for b in batches for row in b.input_ids if 103 in row]
     assert seq, "the masked token of doc 0 appears as [MASK]"
     assert set(numpy.unique(first.token_type_ids)) <= {0, 1}
+
+
+def test_plan_batches_pairs_each_doc_with_its_own_labels(tokenizer):
+    nlp = spacy.blank("en")
+    docs = [nlp("Aspirin helps."), nlp("Cisplatin harms kidneys.")]
+    pieces = tokenize_docs(tokenizer, docs)
+    for p in pieces:
+        assign_windows(p, 300, 236)
+    template = PairTemplate.from_tokenizer(tokenizer)
+    descs = [truncate_description(tokenizer, text, 20) for text in ("A drug.", "A disease.", "An organ.")]
+    batches = list(plan_batches(pieces, descs, template, batch_size=8, doc_labels=[[2], [0, 1]]))
+    assert sum(b.n_pairs for b in batches) == 3
+    dest = numpy.concatenate([b.dest for b in batches])
+    # doc 0: 3 tokens x 1 column, then doc 1: 4 tokens x 2 columns
+    assert sorted(dest.tolist()) == list(range(3 * 1 + 4 * 2))
+

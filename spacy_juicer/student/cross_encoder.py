@@ -3,42 +3,33 @@ entity type, given each type's description (JUICER's X-ENC, after SMXM).
 
 For each (doc, type) pair the encoder reads ``[CLS] doc [SEP] description [SEP]``; word pieces
 are mean-pooled back to spaCy tokens; one linear layer shared by all types gives each token two
-logits per type: "is this type" and "is no entity, seen from this type". The negative class of
-a token is the max of its per-type negative logits (class-aware, as SMXM), so the output of a
-doc with K types is ``(n_tokens, 1 + K)`` logits, column 0 being "no entity". No parameter
-depends on the label set: the same weights serve any types.
+logits per type: "is this type" and "is no entity, seen from this type", so the output of a doc
+with K types is ``(n_tokens, K, 2)`` (``inputs.py``). The component turns them into decisions
+(``negative_class``: per type, or SMXM's class-aware max). No parameter depends on the label
+set: the same weights serve any types. Cost: one encoder pass per (sentence window, type).
 
 The Hugging Face encoder sits in spacy-transformers' ``HFWrapper``/``HFShim``, which handle
 devices, mixed precision and serialization (tokenizer and weights travel inside the pipeline).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-import numpy
-from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Dropout, Linear, Model
-from thinc.types import Floats2d
+from thinc.types import Floats3d
 
 from .encoders import MINILM, EncoderNotFoundError, not_found_message, resolve_encoder
-from .pairs import PairTemplate, assign_windows, piece_mask, plan_batches, tokenize_docs, truncate_description
-
-NEG_FILL = -1e4  # type logit of a token no window can score (e.g. a whitespace token)
-
-
-@dataclass
-class CrossEncoderInput:
-    """Docs to score against the same list of type descriptions.
-
-    ``masked`` (training only) holds, per doc, a boolean array over its tokens whose word pieces
-    are replaced by the mask token (JUICER's entity masking).
-    """
-
-    docs: List[Doc]
-    descriptions: List[str]
-    masked: Optional[List[Optional[numpy.ndarray]]] = None
+from .inputs import NEG_FILL, CrossEncoderInput, ZeroShotInput  # noqa: F401 (CrossEncoderInput: old name)
+from .pairs import (
+    PairTemplate,
+    assign_windows,
+    output_offsets,
+    piece_mask,
+    plan_batches,
+    tokenize_docs,
+    truncate_description,
+)
 
 
 class _DescriptionCache:
@@ -62,7 +53,7 @@ def build_cross_encoder(
     grad_scaler_config: dict = {},
     tokenizer_config: dict = {"use_fast": True},
     transformer_config: dict = {},
-) -> Model[CrossEncoderInput, List[Floats2d]]:
+) -> Model[ZeroShotInput, List[Floats3d]]:
     """Build the cross-encoder.
 
     name: a Hugging Face model name or a local folder (offline packages are found for the
@@ -177,7 +168,8 @@ def description_ids(model: Model, descriptions: Sequence[str]) -> List[List[int]
     return out
 
 
-def forward(model: Model, X: CrossEncoderInput, is_train: bool) -> Tuple[List[Floats2d], Callable]:
+def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats3d], Callable]:
+    """Per doc ``(n_tokens, K_doc, 2)``: [type logit, "no entity" logit] of every (token, type)."""
     if not has_transformer(model):
         raise ValueError("The cross-encoder has no weights yet: initialize the pipeline (nlp.initialize()) first.")
     ops = model.ops
@@ -185,9 +177,10 @@ def forward(model: Model, X: CrossEncoderInput, is_train: bool) -> Tuple[List[Fl
     tokenizer = get_tokenizer(model)
     template = get_template(model)
     docs = X.docs
-    n_labels = len(X.descriptions)
+    n_cols = [len(X.labels_of(d)) for d in range(len(docs))]
     lengths = [len(doc) for doc in docs]
-    n_total = sum(lengths)
+    offsets = output_offsets(lengths, n_cols)
+    n_entries = int(offsets[-1])
     pieces = tokenize_docs(tokenizer, docs)
     stride = model.attrs["max_length"] - model.attrs["window_overlap"]
     for p in pieces:
@@ -197,10 +190,11 @@ def forward(model: Model, X: CrossEncoderInput, is_train: bool) -> Tuple[List[Fl
         masks = [None if m is None else piece_mask(p, m) for p, m in zip(pieces, X.masked)]
     descs = description_ids(model, X.descriptions)
 
-    type_flat = ops.alloc1f(n_total * n_labels) + NEG_FILL
-    neg_flat = ops.alloc1f(n_total * n_labels)
+    flat_out = ops.alloc2f(n_entries, 2)
+    flat_out[:, 0] = NEG_FILL
     callbacks = []
-    for batch in plan_batches(pieces, descs, template, model.attrs["batch_size"], masks):
+    batches = plan_batches(pieces, descs, template, model.attrs["batch_size"], masks, X.doc_labels)
+    for batch in batches:
         hidden, bp_hidden = encoder(batch, is_train)
         seq_shape = hidden.shape
         flat = hidden.reshape((-1, seq_shape[-1]))
@@ -210,36 +204,23 @@ def forward(model: Model, X: CrossEncoderInput, is_train: bool) -> Tuple[List[Fl
         dropped, bp_drop = dropout(pooled, is_train)
         scores, bp_head = head(dropped, is_train)
         dest = ops.xp.asarray(batch.dest)
-        type_flat[dest] = scores[:, 0]
-        neg_flat[dest] = scores[:, 1]
+        flat_out[dest] = scores
         if is_train:
             callbacks.append((dest, rows, lens, seq_shape, bp_hidden, bp_drop, bp_head))
+    outputs = [
+        flat_out[offsets[d] : offsets[d + 1]].reshape((lengths[d], n_cols[d], 2)) for d in range(len(docs))
+    ]
 
-    type_scores = type_flat.reshape((n_total, n_labels))
-    neg_scores = neg_flat.reshape((n_total, n_labels))
-    if n_labels:
-        neg_arg = neg_scores.argmax(axis=1)
-        neg = neg_scores[ops.xp.arange(n_total), neg_arg]
-    else:
-        neg_arg = ops.alloc1i(n_total)
-        neg = ops.alloc1f(n_total)
-    logits = ops.xp.concatenate([neg[:, None], type_scores], axis=1)
-    outputs = list(ops.unflatten(logits, ops.asarray1i(lengths))) if docs else []
-
-    def backprop(d_outputs: List[Floats2d]) -> CrossEncoderInput:
-        d_logits = ops.flatten(d_outputs) if d_outputs else ops.alloc2f(0, n_labels + 1)
-        d_type = d_logits[:, 1:].reshape(-1)
-        d_neg = ops.alloc2f(n_total, n_labels)
-        if n_labels:
-            d_neg[ops.xp.arange(n_total), neg_arg] = d_logits[:, 0]
-        d_neg = d_neg.reshape(-1)
+    def backprop(d_outputs: List[Floats3d]) -> ZeroShotInput:
+        d_flat = ops.alloc2f(n_entries, 2)
+        for d, d_out in enumerate(d_outputs):
+            d_flat[offsets[d] : offsets[d + 1]] = d_out.reshape((-1, 2))
         for dest, rows, lens, seq_shape, bp_hidden, bp_drop, bp_head in callbacks:
-            d_scores = ops.xp.stack([d_type[dest], d_neg[dest]], axis=1)
-            d_pooled = bp_drop(bp_head(d_scores))
+            d_pooled = bp_drop(bp_head(d_flat[dest]))
             d_rows = ops.backprop_reduce_mean(d_pooled, lens)
-            d_flat = ops.alloc2f(seq_shape[0] * seq_shape[1], seq_shape[2])
-            ops.scatter_add(d_flat, rows, d_rows)
-            bp_hidden(d_flat.reshape(seq_shape))
+            d_hidden = ops.alloc2f(seq_shape[0] * seq_shape[1], seq_shape[2])
+            ops.scatter_add(d_hidden, rows, d_rows)
+            bp_hidden(d_hidden.reshape(seq_shape))
         return X
 
     return outputs, backprop

@@ -86,7 +86,7 @@ class EncoderBatch:
     token_type_ids: Optional[numpy.ndarray]
     rows: numpy.ndarray  # flat row index of each (token, piece)
     lengths: numpy.ndarray  # pieces per scored token
-    dest: numpy.ndarray  # flat index (global token * n_labels + label) per scored token
+    dest: numpy.ndarray  # flat output index (doc block + token * K_doc + column) per scored token
     n_pairs: int
 
 
@@ -161,21 +161,27 @@ def plan_batches(
     template: PairTemplate,
     batch_size: int,
     masks: Optional[Sequence[Optional[numpy.ndarray]]] = None,
+    doc_labels: Optional[Sequence[Sequence[int]]] = None,
 ) -> Iterator[EncoderBatch]:
     """Yield length-sorted encoder batches covering every (doc window, description) pair.
 
     ``masks[d]`` is a boolean array over doc ``d``'s pieces to replace by the mask token
-    (entity masking, training only).
+    (entity masking, training only). ``doc_labels[d]`` lists the descriptions doc ``d`` is
+    paired with (default: all). Outputs are laid out doc after doc, each doc as
+    ``(n_tokens, K_doc)``: ``dest`` indexes that flat layout (see ``output_offsets``).
     """
-    n_labels = len(descriptions)
-    token_offsets = numpy.concatenate([[0], numpy.cumsum([p.n_tokens for p in docs_pieces])])
-    pairs: List[Tuple[int, int, int, int]] = []  # (length, doc, window, label)
+    label_lists = [
+        list(range(len(descriptions))) if doc_labels is None else list(doc_labels[d])
+        for d in range(len(docs_pieces))
+    ]
+    offsets = output_offsets([p.n_tokens for p in docs_pieces], [len(ls) for ls in label_lists])
+    pairs: List[Tuple[int, int, int, int, int]] = []  # (length, doc, window, label, column)
     for d, pieces in enumerate(docs_pieces):
         if not (pieces.token_window >= 0).any():
             continue
         for w, (start, end) in enumerate(pieces.windows):
-            for j, desc in enumerate(descriptions):
-                pairs.append((end - start + len(desc) + template.n_special, d, w, j))
+            for col, j in enumerate(label_lists[d]):
+                pairs.append((end - start + len(descriptions[j]) + template.n_special, d, w, j, col))
     pairs.sort()
     token_ids_cache: Dict[Tuple[int, int], Tuple[numpy.ndarray, ...]] = {}
     for b in range(0, len(pairs), batch_size):
@@ -186,7 +192,7 @@ def plan_batches(
         types = None if template.type_a is None else numpy.zeros((len(chunk), seq_len), dtype="int64")
         rows, lengths, dest = [], [], []
         offset_a = len(template.before)
-        for i, (length, d, w, j) in enumerate(chunk):
+        for i, (length, d, w, j, col) in enumerate(chunk):
             pieces = docs_pieces[d]
             start, end = pieces.windows[w]
             window_ids = pieces.ids[start:end]
@@ -210,7 +216,7 @@ def plan_batches(
             tokens, tok_lengths, piece_rows = token_ids_cache[key]
             rows.append(i * seq_len + offset_a + piece_rows)
             lengths.append(tok_lengths)
-            dest.append((token_offsets[d] + tokens) * n_labels + j)
+            dest.append(offsets[d] + tokens * len(label_lists[d]) + col)
         yield EncoderBatch(
             input_ids=input_ids,
             attention_mask=attention,
@@ -220,6 +226,12 @@ def plan_batches(
             dest=numpy.concatenate(dest).astype("int64"),
             n_pairs=len(chunk),
         )
+
+
+def output_offsets(n_tokens: Sequence[int], n_labels: Sequence[int]) -> numpy.ndarray:
+    """Start of each doc's ``(n_tokens, K_doc)`` block in the flat output, plus the total."""
+    sizes = numpy.asarray(n_tokens, dtype="int64") * numpy.asarray(n_labels, dtype="int64")
+    return numpy.concatenate([[0], numpy.cumsum(sizes)]).astype("int64")
 
 
 def _pieces_of(pieces: DocPieces, tokens: numpy.ndarray) -> numpy.ndarray:

@@ -21,7 +21,10 @@ from spacy.util import registry
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 
-from .labels import LabelError, LabelsLike, normalize_labels
+from ..corpora.doc_labels import get_doc_labels
+from ..corpora.labels import LabelError, LabelsLike, normalize_labels
+from ..training.negatives import BUILTIN, load_negative_pool
+from .decisions import check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
 
 DEFAULT_MODEL_CONFIG = """
 [model]
@@ -60,6 +63,8 @@ DEFAULT_SCORE_WEIGHTS = {
         "min_types_per_step": 10,
         "max_types_per_step": 15,
         "negative_weight": 1.0,
+        "negative_class": "per_type",
+        "negative_types": "builtin",
         "mask_prob": 0.7,
         "overwrite_ents": True,
         "scorer": {"@scorers": "spacy_juicer.zero_shot_ner_scorer.v1"},
@@ -77,6 +82,8 @@ def make_zero_shot_ner(
     min_types_per_step: int,
     max_types_per_step: int,
     negative_weight: float,
+    negative_class: str,
+    negative_types: Optional[str],
     mask_prob: float,
     overwrite_ents: bool,
     scorer: Optional[Callable],
@@ -87,9 +94,14 @@ def make_zero_shot_ner(
     threshold: a span is kept when the mean probability of its tokens reaches it.
     spans_key: write (possibly overlapping) spans to ``doc.spans[spans_key]`` instead of ents.
     gold_spans_key: train from ``doc.spans[gold_spans_key]`` instead of ``doc.ents``.
-    min/max_types_per_step: types scored per update (JUICER: 10-15), gold types of the batch
-        first, the rest random negative types from the known labels.
-    negative_weight: weight of the "no entity" class in the cross-entropy.
+    min/max_types_per_step: types scored per update (JUICER: 10-15): the batch's gold types,
+        then its docs' own types (``doc._.zero_shot_labels``), the known labels, and last the
+        pool of negative types.
+    negative_weight: weight of the "no entity" class in the loss.
+    negative_class: "per_type" (each type against no entity on its own, robust to added
+        labels) or "max" (SMXM/JUICER: no entity is the max over types, one softmax).
+    negative_types: the pool of negative types: "builtin" (shipped, ~300 broad types),
+        "none", or a labels file (e.g. the silver types' descriptions); read at initialize.
     mask_prob: probability that a gold mention's word pieces are masked (training only).
     """
     return ZeroShotNER(
@@ -103,6 +115,8 @@ def make_zero_shot_ner(
         min_types_per_step=min_types_per_step,
         max_types_per_step=max_types_per_step,
         negative_weight=negative_weight,
+        negative_class=negative_class,
+        negative_types=negative_types,
         mask_prob=mask_prob,
         overwrite_ents=overwrite_ents,
         scorer=scorer,
@@ -125,6 +139,8 @@ class ZeroShotNER(TrainablePipe):
         min_types_per_step: int = 10,
         max_types_per_step: int = 15,
         negative_weight: float = 1.0,
+        negative_class: str = "per_type",
+        negative_types: Optional[str] = BUILTIN,
         mask_prob: float = 0.7,
         overwrite_ents: bool = True,
         scorer: Optional[Callable] = None,
@@ -150,6 +166,9 @@ class ZeroShotNER(TrainablePipe):
             "min_types_per_step": min_types_per_step,
             "max_types_per_step": max_types_per_step,
             "negative_weight": negative_weight,
+            "negative_class": check_negative_class(negative_class),
+            "negative_types": negative_types,
+            "negative_pool": {},
             "mask_prob": mask_prob,
             "overwrite_ents": overwrite_ents,
         }
@@ -179,8 +198,21 @@ class ZeroShotNER(TrainablePipe):
         self.cfg["labels"] = labels
         return 1
 
-    def _description(self, label: str) -> str:
-        description = self.cfg["labels"].get(label)
+    def set_negative_types(self, source: Optional[str]) -> None:
+        """Replace the pool of negative types ("builtin", "none" or a labels file)."""
+        self.cfg["negative_types"] = source
+        self.cfg["negative_pool"] = load_negative_pool(source)
+
+    def labels_for(self, doc: Doc) -> Dict[str, str]:
+        """The types ``doc`` is tagged with: its own (``doc._.zero_shot_labels``), else the
+        component's."""
+        own = get_doc_labels(doc)
+        return own if own is not None else self.cfg["labels"]
+
+    def _description(self, label: str, extra: Optional[Dict[str, str]] = None) -> str:
+        description = (extra or {}).get(label) or self.cfg["labels"].get(label)
+        if description is None:
+            description = self.cfg["negative_pool"].get(label)
         if description is None:
             if label not in self._warned:
                 self._warned.add(label)
@@ -216,31 +248,54 @@ class ZeroShotNER(TrainablePipe):
                 "or train on data with entities."
             )
         self.cfg["labels"] = known
+        self.cfg["negative_pool"] = load_negative_pool(self.cfg["negative_types"])
         self.model.initialize()
 
     # ------------------------------------------------------------------ predict
+    def _model_input(self, docs: List[Doc]) -> "ZeroShotInput":
+        """One list of distinct descriptions for the batch, and each doc's columns into it."""
+        from .inputs import ZeroShotInput
+
+        descriptions: List[str] = []
+        index: Dict[str, int] = {}
+        doc_labels: List[List[int]] = []
+        own = False
+        for doc in docs:
+            labels = self.labels_for(doc)
+            own = own or labels is not self.cfg["labels"]
+            if not labels:
+                raise LabelError(
+                    f"{self.name} has no labels: call nlp.get_pipe('{self.name}').set_labels"
+                    "({'Type': 'description', ...}), give labels in the config, or set "
+                    "doc._.zero_shot_labels."
+                )
+            cols = []
+            for name, description in labels.items():
+                text = description or name
+                if text not in index:
+                    index[text] = len(descriptions)
+                    descriptions.append(text)
+                cols.append(index[text])
+            doc_labels.append(cols)
+        return ZeroShotInput(docs, descriptions, doc_labels=doc_labels if own else None)
+
     def predict(self, docs: Iterable[Doc]) -> List[Any]:
-        from .cross_encoder import CrossEncoderInput
-
         docs = list(docs)
-        if not self.labels:
-            raise LabelError(
-                f"{self.name} has no labels: call nlp.get_pipe('{self.name}').set_labels"
-                "({'Type': 'description', ...}) or give labels in the config."
-            )
-        descriptions = [self._description(label) for label in self.labels]
-        return self.model.predict(CrossEncoderInput(docs, descriptions))
+        if not docs:
+            return []
+        return self.model.predict(self._model_input(docs))
 
-    def set_annotations(self, docs: Iterable[Doc], logits: List[Any]) -> None:
-        labels = self.labels
+    def set_annotations(self, docs: Iterable[Doc], scores: List[Any]) -> None:
         threshold = self.cfg["threshold"]
         spans_key = self.cfg["spans_key"]
-        for doc, doc_logits in zip(docs, logits):
-            scores = self.model.ops.to_numpy(doc_logits)
+        rule = self.cfg["negative_class"]
+        for doc, doc_scores in zip(docs, scores):
+            labels = list(self.labels_for(doc))
+            values = self.model.ops.to_numpy(doc_scores)
             if spans_key is not None:
-                found = _decode_overlapping(scores, threshold)
+                found = decode_overlapping(values, rule, threshold)
             else:
-                found = _decode_io(scores, threshold)
+                found = decode_exclusive(values, rule, threshold)
             spans = [Span(doc, start, end, label=labels[j]) for start, end, j, _ in found]
             group = SpanGroup(doc, name=spans_key or self.name, spans=spans)
             group.attrs["scores"] = [round(float(s), 6) for *_, s in found]
@@ -262,7 +317,7 @@ class ZeroShotNER(TrainablePipe):
         sgd: Optional[Optimizer] = None,
         losses: Optional[Dict[str, float]] = None,
     ) -> Dict[str, float]:
-        from .cross_encoder import CrossEncoderInput
+        from .inputs import ZeroShotInput
 
         if losses is None:
             losses = {}
@@ -271,7 +326,10 @@ class ZeroShotNER(TrainablePipe):
         validate_examples(examples, "ZeroShotNER.update")
         docs = [eg.predicted for eg in examples]
         gold = [self._aligned_gold(eg) for eg in examples]
-        types = self._choose_types(gold)
+        step_labels: Dict[str, str] = {}
+        for eg in examples:
+            step_labels.update(get_doc_labels(eg.predicted) or get_doc_labels(eg.reference) or {})
+        types = self._choose_types(gold, step_labels)
         if not types or not any(len(doc) for doc in docs):
             return losses
         index = {label: j + 1 for j, label in enumerate(types)}
@@ -288,8 +346,8 @@ class ZeroShotNER(TrainablePipe):
             targets.append(target)
             masked.append(mask)
         set_dropout_rate(self.model, drop)
-        descriptions = [self._description(label) for label in types]
-        outputs, backprop = self.model.begin_update(CrossEncoderInput(docs, descriptions, masked))
+        descriptions = [self._description(label, step_labels) for label in types]
+        outputs, backprop = self.model.begin_update(ZeroShotInput(docs, descriptions, masked))
         loss, d_outputs = self._loss(outputs, targets)
         backprop(d_outputs)
         if sgd is not None:
@@ -297,11 +355,16 @@ class ZeroShotNER(TrainablePipe):
         losses[self.name] += loss
         return losses
 
+    def finish_update(self, sgd: Optimizer) -> None:
+        """Apply the gradients; cached type encodings (fast mode) are stale after it."""
+        super().finish_update(sgd)
+        clear_caches(self.model)
+
     def get_loss(self, examples: Iterable[Example], scores: List[Any]) -> Tuple[float, List[Any]]:
-        """Loss of predictions made over all labels (``predict``) against the examples."""
-        index = {label: j + 1 for j, label in enumerate(self.labels)}
+        """Loss of predictions made with each doc's labels (``predict``) against the examples."""
         targets = []
         for eg in examples:
+            index = {label: j + 1 for j, label in enumerate(self.labels_for(eg.predicted))}
             target = numpy.zeros(len(eg.predicted), dtype="i")
             for start, end, label in self._aligned_gold(eg):
                 target[start:end] = index.get(label, 0)
@@ -309,25 +372,9 @@ class ZeroShotNER(TrainablePipe):
         return self._loss(scores, targets)
 
     def _loss(self, outputs: List[Any], targets: List[numpy.ndarray]) -> Tuple[float, List[Any]]:
-        """Class-weighted cross-entropy over [no entity, type_1 .. type_K] per token."""
-        ops = self.model.ops
-        neg_w = self.cfg["negative_weight"]
-        total_w = sum(float(numpy.where(t == 0, neg_w, 1.0).sum()) for t in targets) or 1.0
-        loss = 0.0
-        grads = []
-        for logits, target in zip(outputs, targets):
-            if logits.shape[0] == 0:
-                grads.append(logits)
-                continue
-            probs = ops.softmax(logits, axis=-1)
-            truth = ops.asarray1i(target)
-            weights = ops.asarray1f(numpy.where(target == 0, neg_w, 1.0).astype("f")) / total_w
-            rows = ops.xp.arange(len(target))
-            loss -= float((weights * ops.xp.log(probs[rows, truth] + 1e-9)).sum())
-            d = probs.copy()
-            d[rows, truth] -= 1.0
-            grads.append(d * weights[:, None])
-        return loss, grads
+        return loss_and_grads(
+            outputs, targets, self.cfg["negative_class"], self.cfg["negative_weight"], self.model.ops
+        )
 
     def _gold_spans(self, doc: Doc) -> Sequence[Span]:
         key = self.cfg["gold_spans_key"]
@@ -340,17 +387,33 @@ class ZeroShotNER(TrainablePipe):
         aligned = example.get_aligned_spans_y2x(spans, allow_overlap=True)
         return [(s.start, s.end, s.label_) for s in aligned]
 
-    def _choose_types(self, gold: List[List[Tuple[int, int, str]]]) -> List[str]:
-        """Gold types of the batch (a random subset if too many), then random negative types
-        from the known labels, up to a random size in [min_types_per_step, max_types_per_step]."""
+    def _choose_types(self, gold: List[List[Tuple[int, int, str]]], step_labels: Dict[str, str]) -> List[str]:
+        """The types one update scores, shared by the batch's docs.
+
+        With per-doc labels (a knowledge pre-training step): the batch's gold types and all
+        the step's types. Otherwise: the batch's gold types (a random subset if too many),
+        then random negative types from the known labels and then the negative pool, up to a
+        random size in [min_types_per_step, max_types_per_step]. A type never comes back as a
+        negative under another capitalisation.
+        """
         size = numpy.random.randint(self.cfg["min_types_per_step"], self.cfg["max_types_per_step"] + 1)
         present = sorted({label for spans in gold for *_, label in spans})
-        if len(present) > size:
+        if step_labels:
+            present = sorted(set(present) | set(step_labels))
+            size = max(size, len(present))
+        elif len(present) > size:
             present = [present[i] for i in sorted(numpy.random.choice(len(present), size, replace=False))]
-        others = [label for label in self.labels if label not in set(present)]
-        n_neg = min(size - len(present), len(others))
-        negatives = [others[i] for i in numpy.random.choice(len(others), n_neg, replace=False)] if n_neg > 0 else []
-        types = present + negatives
+        types = list(present)
+        taken = {t.casefold() for t in types}
+        for source in (self.labels, self.cfg["negative_pool"]):
+            if len(types) >= size:
+                break
+            others = [t for t in source if t.casefold() not in taken]
+            n = min(size - len(types), len(others))
+            if n > 0:
+                picked = [others[i] for i in numpy.random.choice(len(others), n, replace=False)]
+                types.extend(picked)
+                taken.update(t.casefold() for t in picked)
         numpy.random.shuffle(types)
         return types
 
@@ -358,69 +421,42 @@ class ZeroShotNER(TrainablePipe):
     def score(self, examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
         if self.scorer is None:
             raise ValueError(f"{self.name} has no scorer.")
+        examples = list(examples)
         kwargs.setdefault("spans_key", self.cfg["spans_key"])
-        kwargs.setdefault("labels", list(self.labels))
+        if "labels" not in kwargs:
+            wanted: Dict[str, None] = {}
+            for eg in examples:
+                wanted.update(dict.fromkeys(self.labels_for(eg.predicted)))
+            kwargs["labels"] = list(wanted)
         return self.scorer(examples, **kwargs)
 
 
-def _runs(labels: numpy.ndarray) -> List[Tuple[int, int, int]]:
-    """Maximal runs of equal non-zero values: (start, end, value)."""
-    out = []
-    n = len(labels)
-    start = 0
-    while start < n:
-        value = labels[start]
-        end = start + 1
-        while end < n and labels[end] == value:
-            end += 1
-        if value > 0:
-            out.append((start, end, int(value)))
-        start = end
-    return out
-
-
-def _softmax(scores: numpy.ndarray) -> numpy.ndarray:
-    shifted = scores - scores.max(axis=-1, keepdims=True)
-    exp = numpy.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)
-
-
-def _decode_io(logits: numpy.ndarray, threshold: float) -> List[Tuple[int, int, int, float]]:
-    """Argmax over [no entity, types] per token; runs of one type become spans, kept when the
-    mean probability of their tokens reaches ``threshold``. Returns (start, end, label_index, score)."""
-    if logits.shape[0] == 0 or logits.shape[1] < 2:
-        return []
-    probs = _softmax(logits)
-    best = probs.argmax(axis=1)
-    found = []
-    for start, end, value in _runs(best):
-        score = float(probs[start:end, value].mean())
-        if score >= threshold:
-            found.append((start, end, value - 1, score))
-    return found
-
-
-def _decode_overlapping(logits: numpy.ndarray, threshold: float) -> List[Tuple[int, int, int, float]]:
-    """Each type on its own (type vs no entity), so spans of different types may overlap."""
-    found = []
-    if logits.shape[0] == 0:
-        return found
-    neg = logits[:, :1]
-    for j in range(logits.shape[1] - 1):
-        pair = _softmax(numpy.concatenate([neg, logits[:, j + 1 : j + 2]], axis=1))[:, 1]
-        for start, end, _ in _runs((pair >= threshold).astype("i")):
-            found.append((start, end, j, float(pair[start:end].mean())))
-    found.sort(key=lambda f: (f[0], f[1], f[2]))
-    return found
+def clear_caches(model: Model) -> None:
+    """Forget what any layer cached about type descriptions (their encodings change with the
+    weights)."""
+    for node in model.walk():
+        cache = node.attrs.get("type_cache")
+        if cache is not None:
+            cache.clear()
 
 
 @registry.callbacks("spacy_juicer.set_labels.v1")
-def make_set_labels(labels: LabelsLike = None, path: Optional[str] = None, component: str = "zero_shot_ner") -> Callable[[Language], Language]:
+def make_set_labels(
+    labels: LabelsLike = None,
+    path: Optional[str] = None,
+    component: str = "zero_shot_ner",
+    negative_types: Optional[str] = None,
+) -> Callable[[Language], Language]:
     """``[initialize.after_init]`` hook: set the labels of a (possibly sourced) component, e.g.
-    the gold types and descriptions for fine-tuning a model pre-trained on silver types."""
+    the gold types and descriptions for fine-tuning a model pre-trained on silver types, and
+    optionally its pool of negative types (a sourced component keeps the pool it was trained
+    with, e.g. the silver types, some of which may be synonyms of the gold types)."""
 
     def set_labels(nlp: Language) -> Language:
-        nlp.get_pipe(component).set_labels(path if path is not None else labels)
+        pipe = nlp.get_pipe(component)
+        pipe.set_labels(path if path is not None else labels)
+        if negative_types is not None:
+            pipe.set_negative_types(negative_types)
         return nlp
 
     return set_labels

@@ -1,0 +1,151 @@
+"""From per-(token, type) logits to decisions: the negative class, the loss and the decoding.
+
+A model returns, per doc, ``(n_tokens, K, 2)`` logits: [this type, no entity as seen from this
+type]. Two rules turn them into a decision per token:
+
+* ``per_type`` (default): each type is decided on its own, ``p(type) = sigmoid(type - none)``
+  trained with a binary cross-entropy per (token, type); a token takes the most probable type
+  that passes the threshold. Adding an unrelated type cannot veto a token: it only competes
+  where it scores higher itself. Measured: ``benchmarks/label_robustness.py``.
+* ``max`` (SMXM, JUICER): "no entity" is the max of the per-type negative logits, then one
+  softmax over ``[no entity, type_1 .. type_K]`` with a cross-entropy. Any type that finds a
+  token un-entity-like vetoes it, so a model trained on few types collapses as labels are added.
+
+Targets are token arrays: 0 for no entity, ``j + 1`` for type column ``j``.
+"""
+from __future__ import annotations
+
+from typing import List, Sequence, Tuple
+
+import numpy
+
+NEGATIVE_CLASSES = ("per_type", "max")
+Decoded = List[Tuple[int, int, int, float]]  # (start, end, type column, score)
+
+
+def check_negative_class(name: str) -> str:
+    if name not in NEGATIVE_CLASSES:
+        raise ValueError(f"negative_class must be one of {NEGATIVE_CLASSES}, not '{name}'.")
+    return name
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + numpy.exp(-numpy.clip(x, -60, 60)))
+
+
+def _softmax(x, axis=-1):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    e = numpy.exp(shifted)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def loss_and_grads(
+    outputs: Sequence, targets: Sequence[numpy.ndarray], negative_class: str, negative_weight: float, ops
+) -> Tuple[float, List]:
+    """Class-weighted loss over a batch and its gradient, same shapes as ``outputs``.
+
+    The weight of a token is 1 when it is an entity and ``negative_weight`` when not (per
+    type: 1 for the (token, its type) entry, ``negative_weight`` for every "not this type"
+    entry); the loss is normalised by the summed token weights of the batch.
+    """
+    total = sum(float(numpy.where(t == 0, negative_weight, 1.0).sum()) for t in targets) or 1.0
+    loss = 0.0
+    grads = []
+    xp = ops.xp
+    for out, target in zip(outputs, targets):
+        n, k = out.shape[0], out.shape[1] if out.ndim == 3 else 0
+        if n == 0 or k == 0:
+            grads.append(ops.alloc(out.shape, dtype="f"))
+            continue
+        truth = ops.asarray1i(target)
+        if negative_class == "per_type":
+            margin = out[:, :, 0] - out[:, :, 1]
+            p = 1.0 / (1.0 + xp.exp(-xp.clip(margin, -60, 60)))
+            y = xp.zeros((n, k), dtype="f")
+            rows = xp.nonzero(truth > 0)[0]
+            y[rows, truth[rows] - 1] = 1.0
+            w = xp.where(y > 0, 1.0, negative_weight).astype("f") / total
+            loss -= float((w * (y * xp.log(p + 1e-9) + (1 - y) * xp.log(1 - p + 1e-9))).sum())
+            d_margin = w * (p - y)
+            d = xp.stack([d_margin, -d_margin], axis=-1).astype("f")
+        else:
+            neg_arg = out[:, :, 1].argmax(axis=1)
+            rows = xp.arange(n)
+            logits = xp.concatenate([out[rows, neg_arg, 1][:, None], out[:, :, 0]], axis=1)
+            shifted = logits - logits.max(axis=1, keepdims=True)
+            probs = xp.exp(shifted)
+            probs /= probs.sum(axis=1, keepdims=True)
+            w = xp.where(truth == 0, negative_weight, 1.0).astype("f") / total
+            loss -= float((w * xp.log(probs[rows, truth] + 1e-9)).sum())
+            d_logits = probs.copy()
+            d_logits[rows, truth] -= 1.0
+            d_logits *= w[:, None]
+            d = xp.zeros(out.shape, dtype="f")
+            d[:, :, 0] = d_logits[:, 1:]
+            d[rows, neg_arg, 1] = d_logits[:, 0]
+        grads.append(d)
+    return loss, grads
+
+
+def type_probabilities(scores: numpy.ndarray, negative_class: str) -> numpy.ndarray:
+    """``(n_tokens, K)`` probability of each type for each token, each type against no entity."""
+    if scores.shape[0] == 0 or scores.shape[1] == 0:
+        return numpy.zeros(scores.shape[:2], dtype="f")
+    if negative_class == "per_type":
+        return _sigmoid(scores[:, :, 0] - scores[:, :, 1])
+    neg = scores[:, :, 1].max(axis=1, keepdims=True)
+    return _sigmoid(scores[:, :, 0] - neg)
+
+
+def _runs(labels: numpy.ndarray) -> List[Tuple[int, int, int]]:
+    """Maximal runs of equal non-zero values: (start, end, value)."""
+    out = []
+    n = len(labels)
+    start = 0
+    while start < n:
+        value = labels[start]
+        end = start + 1
+        while end < n and labels[end] == value:
+            end += 1
+        if value > 0:
+            out.append((start, end, int(value)))
+        start = end
+    return out
+
+
+def decode_exclusive(scores: numpy.ndarray, negative_class: str, threshold: float) -> Decoded:
+    """IO decoding for ``doc.ents``: one type or none per token; runs of one type are spans,
+    kept when the mean probability of their tokens reaches ``threshold``.
+
+    ``max``: argmax of the softmax over [no entity, types] (SMXM). ``per_type``: the most
+    probable type, when its own probability reaches min(0.5, threshold).
+    """
+    if scores.shape[0] == 0 or scores.shape[1] == 0:
+        return []
+    if negative_class == "per_type":
+        probs = _sigmoid(scores[:, :, 0] - scores[:, :, 1])
+        best = probs.argmax(axis=1)
+        best_p = probs[numpy.arange(len(best)), best]
+        tags = numpy.where(best_p >= min(0.5, threshold), best + 1, 0)
+        full = numpy.concatenate([1.0 - best_p[:, None], probs], axis=1)
+    else:
+        neg = scores[:, :, 1].max(axis=1, keepdims=True)
+        full = _softmax(numpy.concatenate([neg, scores[:, :, 0]], axis=1))
+        tags = full.argmax(axis=1)
+    found = []
+    for start, end, value in _runs(tags):
+        score = float(full[start:end, value].mean())
+        if score >= threshold:
+            found.append((start, end, value - 1, score))
+    return found
+
+
+def decode_overlapping(scores: numpy.ndarray, negative_class: str, threshold: float) -> Decoded:
+    """Each type on its own (type vs no entity), so spans of different types may overlap."""
+    probs = type_probabilities(scores, negative_class)
+    found = []
+    for j in range(probs.shape[1]):
+        for start, end, _ in _runs((probs[:, j] >= threshold).astype("i")):
+            found.append((start, end, j, float(probs[start:end, j].mean())))
+    found.sort(key=lambda f: (f[0], f[1], f[2]))
+    return found
