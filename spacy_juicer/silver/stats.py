@@ -196,7 +196,7 @@ def read_descriptions(path: PathLike) -> Dict[str, str]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"Descriptions file {path} does not exist.")
-    from ..student.labels import read_labels_file  # the one reader of labels files
+    from ..corpora.labels import read_labels_file  # the one reader of labels files
 
     return read_labels_file(path)
 
