@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import srsly
 
-from spacy_juicer.teacher.models.openai_chat import make_openai_chat, message_text
+from spacy_juicer.teacher.models.openai_chat import make_openai_chat, message_text, proxy_for
 
 from .fault_server import FaultServer
 
@@ -111,3 +111,16 @@ def test_list_of_parts_is_joined_as_text():
 def test_no_network_call_at_construction():
     model = make_openai_chat(model="m", base_url="http://127.0.0.1:9/v1")  # nothing listens there
     assert model._pool is None and model.usage["requests"] == 0
+
+
+def test_the_environment_proxy_is_used_for_a_remote_server(monkeypatch):
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with FaultServer(ANSWERS) as proxy:
+        monkeypatch.setenv("http_proxy", proxy.url.rsplit("/v1", 1)[0])
+        model = make_openai_chat(model="m", base_url="http://teacher.invalid/v1", api_key_env=None,
+                                 concurrency=1, timeout=1.0, max_retries=0)
+        assert ask(model, 0) == [RECORDS[0]["response"]]  # the unresolvable host was reached through the proxy
+        monkeypatch.setenv("no_proxy", "teacher.invalid")
+        assert proxy_for("http://teacher.invalid/v1") is None
+    assert proxy_for("http://127.0.0.1:8000/v1") is None  # a local server is never proxied

@@ -6,7 +6,8 @@ which fails offline and against a local server; this one makes no network call u
 asked something. The API key is read from an environment variable at call time and never
 logged, cached or written to a run record.
 
-HTTP is urllib3's: one connection pool, and ``urllib3.Retry`` retries 408/409/429/5xx answers,
+HTTP is urllib3's: one pool manager (through ``HTTPS_PROXY``/``HTTP_PROXY`` unless
+``NO_PROXY`` or a loopback host says otherwise), and ``urllib3.Retry`` retries 408/409/429/5xx answers,
 connection and read errors with exponential backoff (``backoff`` s, doubling, with jitter) and
 honours a ``Retry-After`` header (capped at ``max_wait`` s). ``timeout`` bounds each attempt as
 a whole (connect, send, headers and body): a server that trickles bytes is cut off at the
@@ -31,7 +32,10 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import urllib3
 from spacy_llm.registry import registry
+from urllib.request import getproxies, proxy_bypass
+
 from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError, MaxRetryError
 from urllib3.util.retry import Retry
 
@@ -147,6 +151,27 @@ class _DeadlineHTTPSConnection(_DeadlineMixin, HTTPSConnection):
     pass
 
 
+class _DeadlineHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class _DeadlineHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
+LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def proxy_for(url: str) -> Optional[str]:
+    """The proxy of ``url`` from the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``,
+    as requests and curl read them); a loopback server is always reached directly."""
+    parsed = urllib3.util.parse_url(url)
+    proxy = getproxies().get(parsed.scheme or "http")
+    if not proxy or (parsed.host or "") in LOOPBACK or proxy_bypass(parsed.host or ""):
+        return None
+    return proxy
+
+
 def message_text(content: Any) -> Optional[str]:
     """The text of a chat message's content: a string, or a list of parts (``{"type": "text",
     "text": ...}`` or strings) joined; None for anything else or for blank text."""
@@ -222,14 +247,15 @@ class OpenAIChat:
 
     @property
     def pool(self) -> Any:
+        """urllib3's pool manager (through the environment's proxy, if any), made on first use."""
         with self._lock:
             if self._pool is None:
-                pool = urllib3.connection_from_url(
-                    self.base_url, maxsize=self.concurrency, block=False,
-                    timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
-                )
-                pool.ConnectionCls = _DeadlineHTTPSConnection if pool.scheme == "https" else _DeadlineHTTPConnection
-                self._pool = pool
+                options = dict(num_pools=2, maxsize=self.concurrency, block=False,
+                               timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout))
+                proxy = proxy_for(self.base_url)
+                manager = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+                manager.pool_classes_by_scheme = {"http": _DeadlineHTTPPool, "https": _DeadlineHTTPSPool}
+                self._pool = manager
             return self._pool
 
     def _retry(self, attempts: _Attempts) -> _Retry:
@@ -261,8 +287,8 @@ class OpenAIChat:
         _local.attempts = attempts
         try:
             response = self.pool.urlopen(
-                "POST", f"{self.pool_path}/chat/completions", body=self._body(prompt), headers=self._headers(),
-                retries=self._retry(attempts), preload_content=True, assert_same_host=False,
+                "POST", f"{self.base_url}/chat/completions", body=self._body(prompt), headers=self._headers(),
+                retries=self._retry(attempts), preload_content=True, redirect=False,
             )
         except MaxRetryError as err:
             return None, f"retries exhausted ({attempts.causes[-1] if attempts.causes else type(err.reason).__name__})", {}
@@ -289,10 +315,6 @@ class OpenAIChat:
             cause = "empty content" if content is None or isinstance(content, (str, list)) else "non-text content"
             return None, cause, usage or {}
         return text, None, usage or {}
-
-    @property
-    def pool_path(self) -> str:
-        return urllib3.util.parse_url(self.base_url).path or ""
 
     def complete(self, prompt: str) -> Optional[str]:
         start = time.perf_counter()
