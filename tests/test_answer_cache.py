@@ -111,3 +111,17 @@ def test_todays_jsonl_cache_reads_with_the_same_keys_in_both_stores(tmp_path, da
     assert db.import_jsonl(copy) == len(source.read_text(encoding="utf8").splitlines())
     assert dict(db.items()) == expected and len(db) == len(expected)
     assert copy.read_bytes() == source.read_bytes()  # reading never rewrites a sound cache
+
+
+class _Parts:
+    name, usage = "parts", {}
+
+    def __call__(self, prompts):
+        return [[[{"type": "text", "text": "medicine\n"}, {"type": "text", "text": "Named Entities: x (Y)"}]] for _ in prompts]
+
+
+def test_a_list_of_parts_is_cached_as_its_text_never_its_repr(tmp_path):
+    cache = AnswerCache(tmp_path / "c.jsonl")
+    answers, calls = ask_cached(_Parts(), ["p"], cache, {"name": "parts"})
+    assert answers == ["medicine\nNamed Entities: x (Y)"] and calls == 1
+    assert AnswerCache(tmp_path / "c.jsonl").get(next(iter(cache.answers))) == answers[0]

@@ -28,6 +28,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from filelock import FileLock
 
+from .models.base import answer_text
+
 SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 PathLike = Union[str, Path]
 
@@ -206,7 +208,8 @@ def ask_cached(
     fresh: Dict[int, Optional[str]] = {}
     if missing:
         for i, answer in zip(missing, model([[prompts[i]] for i in missing])):
-            text = next(iter(answer), None) if answer is not None else None
+            raw = next(iter(answer), None) if answer is not None else None
+            text = raw if isinstance(raw, str) else answer_text(raw)  # never a Python repr
             fresh[i] = text
             if isinstance(text, str) and text.strip():  # a failed or blank answer is asked again
                 cache.put(keys[i], text)

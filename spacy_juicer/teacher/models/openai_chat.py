@@ -39,7 +39,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError, MaxRetryError
 from urllib3.util.retry import Retry
 
-from .base import new_usage
+from .base import answer_text as message_text, new_usage
 
 logger = logging.getLogger(__name__)
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -170,22 +170,6 @@ def proxy_for(url: str) -> Optional[str]:
     if not proxy or (parsed.host or "") in LOOPBACK or proxy_bypass(parsed.host or ""):
         return None
     return proxy
-
-
-def message_text(content: Any) -> Optional[str]:
-    """The text of a chat message's content: a string, or a list of parts (``{"type": "text",
-    "text": ...}`` or strings) joined; None for anything else or for blank text."""
-    if isinstance(content, list):
-        pieces = []
-        for part in content:
-            if isinstance(part, str):
-                pieces.append(part)
-            elif isinstance(part, dict) and isinstance(part.get("text"), str) and part.get("type", "text") == "text":
-                pieces.append(part["text"])
-        content = "".join(pieces)
-    if not isinstance(content, str) or not content.strip():
-        return None
-    return content
 
 
 def _tokens(usage: Any, key: str) -> int:
