@@ -50,8 +50,9 @@ def test_records_glued_by_an_older_writer_are_both_read(tmp_path):
     assert cache.torn_lines == 1
 
 
-def test_shard_workers_share_one_file(tmp_path):
-    path = tmp_path / "c.jsonl"
+@pytest.mark.parametrize("suffix", [".jsonl", ".sqlite"])
+def test_shard_workers_share_one_file(tmp_path, suffix):
+    path = tmp_path / f"c{suffix}"
     workers = [AnswerCache(path) for _ in range(3)]
 
     def write(i, cache):
@@ -65,6 +66,7 @@ def test_shard_workers_share_one_file(tmp_path):
         t.join(timeout=60)
     cache = AnswerCache(path)
     assert len(cache) == 180 and cache.torn_lines == 0
+    assert cache.get("2-59").startswith("answer 2 59 ")
 
 
 class _Blank:
