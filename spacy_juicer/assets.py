@@ -84,16 +84,39 @@ def distribution_files(dist_name: str, suffix: str = "") -> List[Path]:
     return [f for f in files if f.is_file()]
 
 
+def _file_state(path: Path) -> str:
+    stat = Path(path).stat()
+    return f"{stat.st_size} {stat.st_mtime_ns}"
+
+
+def write_stamp(dest: Path, digest: str) -> None:
+    """The ``.sha256`` stamp of ``dest``: its digest, and the size and mtime it was hashed at."""
+    dest = Path(dest)
+    dest.with_name(dest.name + ".sha256").write_text(f"{digest} {_file_state(dest)}\n")
+
+
 def is_assembled(dest: Path, *, sha256: Optional[str] = None, size: Optional[int] = None) -> bool:
     """Whether ``assemble_parts`` finished ``dest`` before (its ``.sha256`` stamp matches), so
-    it can be used even after the part packages were uninstalled."""
+    it can be used even after the part packages were uninstalled. The stamp holds the size and
+    mtime the file was hashed at: a file changed since (rewritten, truncated, touched) is hashed
+    again, and trusted only if its content still has the expected digest."""
     dest = Path(dest)
     stamp = dest.with_name(dest.name + ".sha256")
     if not (dest.is_file() and stamp.is_file()):
         return False
     if size is not None and dest.stat().st_size != size:
         return False
-    return sha256 is None or stamp.read_text().strip() == sha256
+    fields = stamp.read_text().split()
+    digest = fields[0] if fields else ""
+    if sha256 is not None and digest != sha256:
+        return False
+    if " ".join(fields[1:3]) == _file_state(dest):
+        return True
+    actual = sha256_file(dest)  # changed since the stamp (or an old stamp without its state)
+    if actual != (sha256 or digest):
+        return False
+    write_stamp(dest, actual)
+    return True
 
 
 def assemble_parts(
@@ -111,7 +134,6 @@ def assemble_parts(
     dest = Path(dest)
     if is_assembled(dest, sha256=sha256, size=size):
         return dest
-    stamp = dest.with_name(dest.name + ".sha256")
     missing = [str(p) for p in parts if not Path(p).is_file()]
     if missing:
         raise MissingAssetError(f"Missing part files for {dest.name}: {missing}")
@@ -135,7 +157,7 @@ def assemble_parts(
                 "the part packages are corrupt or of another version."
             )
         os.replace(tmp, dest)
-        stamp.write_text(digest + "\n")
+        write_stamp(dest, digest)
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -59,7 +59,8 @@ def convert_cmd(
         False, "--sentences", help="Split PubTator/JSONL documents into sentences"
     ),
     alignment_mode: str = typer.Option(
-        "expand", "--alignment-mode", help="Mentions off token boundaries: expand|contract|strict"
+        "split", "--alignment-mode",
+        help="Mentions off token boundaries: split (the tokens, default)|expand|contract|strict"
     ),
     tag_col: int = typer.Option(-1, "--tag-col", help="CoNLL tag column (0-based, -1 = last)"),
     sep: Optional[str] = typer.Option(
@@ -194,7 +195,8 @@ def annotate_cmd(
     except _INPUT_ERRORS as err:
         _fail(err)
     typer.echo(
-        f"{record['sentences']} sentences -> {output}: {record['calls']} calls, {record['cache_hits']} cache hits, "
+        f"{record['sentences']} sentences -> {output}: {record['calls']} prompts asked "
+        f"({record['requests']} requests, retries {record['retries'] or 'none'}), {record['cache_hits']} cache hits, "
         f"statuses {record['statuses']}, {record['seconds']} s"
     )
 

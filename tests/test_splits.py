@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from spacy_juicer.cli import app
 from spacy_juicer.corpora.convert import load_docbin
 from spacy_juicer.corpora.descriptions import available, load_descriptions
-from spacy_juicer.corpora.splits import ROLES, SplitError, build_split, check_split, role_types
+from spacy_juicer.corpora.splits import SplitError, build_split, check_split, role_types
 
 SPLITS = sorted((Path(__file__).parents[1] / "configs" / "splits").glob("*.json"))
 DATA = Path(__file__).parent / "data"
@@ -23,13 +23,7 @@ def test_split_files_exist():
 @pytest.mark.parametrize("path", SPLITS, ids=lambda p: p.stem)
 def test_roles_are_disjoint_and_described(path):
     split = json.loads(path.read_text())
-    check_split(split, source=str(path))
-    by_role = role_types(split)
-    for i, a in enumerate(ROLES):
-        for b in ROLES[i + 1:]:
-            assert not by_role[a] & by_role[b], (path.stem, a, b)
-    for group in split.get("synonym_groups", []):
-        assert sum(bool(by_role[r] & set(group)) for r in ROLES) <= 1, group
+    check_split(split, source=str(path))  # disjoint roles, no synonym group across roles
     for part in split["parts"].values():
         datasets = {s["dataset"] for s in part["sources"]}
         described = set()
@@ -56,6 +50,14 @@ def test_check_split_rejects_leaks():
     base["parts"]["test"]["types"] = ["GENE"]
     with pytest.raises(SplitError, match="both train and test"):
         check_split(base)
+    base["parts"]["test"]["types"] = ["protein"]
+    base["parts"]["dev"] = {"role": "dev", "types": ["protein"], "sources": [{"path": "z"}]}
+    with pytest.raises(SplitError, match=r"\['protein'\] are in both dev and test"):
+        check_split(base)
+    with pytest.raises(SplitError, match="needs a role"):
+        check_split({"parts": {"x": {"role": "other", "types": ["A"], "sources": [{"path": "p"}]}}})
+    with pytest.raises(SplitError, match="has no 'path'"):
+        check_split({"parts": {"x": {"role": "train", "types": ["A"], "sources": [{"file": "p"}]}}})
 
 
 def test_descriptions_and_names_only():

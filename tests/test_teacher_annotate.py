@@ -3,8 +3,11 @@ OpenAI-compatible model against a local server; the tasks inside spacy-llm's own
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import os
+import subprocess
+import sys
+import time
+
 from pathlib import Path
 
 import pytest
@@ -14,8 +17,9 @@ from spacy.tokens import DocBin
 from spacy_llm.registry import registry
 
 from spacy_juicer.teacher.annotate import AnnotateError, annotate, register_all
-from spacy_juicer.teacher.models.openai_chat import make_openai_chat
 from spacy_juicer.teacher.models.replay import Replay
+
+from .fault_server import FaultServer
 
 DATA = Path(__file__).parent / "data" / "teacher"
 INPUT = DATA / "abstracts.jsonl"
@@ -90,19 +94,27 @@ def make_interrupted(path: str, after: int) -> _Interrupt:
     return _Interrupt(path, after)
 
 
-def test_interrupted_run_resumes_to_the_same_docbin(tmp_path):
+@pytest.mark.parametrize("store,damage", [(".jsonl", "torn record"), (".jsonl", "lost newline"), (".sqlite", "")])
+def test_interrupted_run_resumes_to_the_same_docbin(tmp_path, store, damage):
     full = annotate(INPUT, tmp_path / "full.spacy", write_config(tmp_path), cache_path=tmp_path / "c1.jsonl", progress=False)
     assert full["calls"] == 12
     broken = write_config(tmp_path, f'@llm_models = "test.InterruptedReplay.v1"\npath = "{ANSWERS}"\nafter = 5')
+    cache = tmp_path / f"c2{store}"
     with pytest.raises(KeyboardInterrupt):
-        annotate(INPUT, tmp_path / "resumed.spacy", broken, cache_path=tmp_path / "c2.jsonl", progress=False)
+        annotate(INPUT, tmp_path / "resumed.spacy", broken, cache_path=cache, progress=False)
     assert not (tmp_path / "resumed.spacy").exists()
-    assert len((tmp_path / "c2.jsonl").read_text().splitlines()) == 5
-    with (tmp_path / "c2.jsonl").open("a") as handle:
-        handle.write('{"key": "torn')  # a kill in the middle of a write
-    resumed = annotate(INPUT, tmp_path / "resumed.spacy", write_config(tmp_path), cache_path=tmp_path / "c2.jsonl", progress=False)
+    if damage == "torn record":
+        assert len(cache.read_text().splitlines()) == 5
+        with cache.open("a") as handle:
+            handle.write('{"key": "torn')  # a kill in the middle of a write
+    elif damage == "lost newline":
+        cache.write_bytes(cache.read_bytes().rstrip(b"\n"))  # a kill after the record, before its newline
+    resumed = annotate(INPUT, tmp_path / "resumed.spacy", write_config(tmp_path), cache_path=cache, progress=False)
     assert (resumed["calls"], resumed["cache_hits"]) == (7, 5)
     assert (tmp_path / "resumed.spacy").read_bytes() == (tmp_path / "full.spacy").read_bytes()
+    again = annotate(INPUT, tmp_path / "again.spacy", write_config(tmp_path), cache_path=cache, progress=False)
+    assert (again["calls"], again["cache_hits"]) == (0, 12)  # every answer of the resumed run was kept
+    assert (tmp_path / "again.spacy").read_bytes() == (tmp_path / "full.spacy").read_bytes()
 
 
 def test_shards_split_the_corpus_by_document(tmp_path):
@@ -131,55 +143,70 @@ def test_bad_inputs_are_clear_errors(tmp_path):
         annotate(tmp_path / "other.txt", tmp_path / "o.spacy", config, cache_path=tmp_path / "c.jsonl", progress=False)
 
 
-class _Server(BaseHTTPRequestHandler):
-    calls = []
-
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.calls.append((body, self.headers.get("Authorization")))
-        prompt = body["messages"][-1]["content"]
-        if "always fails" in prompt:
-            self.send_response(500)
-            self.end_headers()
-            return
-        if len(self.calls) == 1:
-            self.send_response(429)
-            self.end_headers()
-            return
-        payload = {"choices": [{"message": {"content": " medicine\nNamed Entities: aspirin (Drug)"}}],
-                   "usage": {"prompt_tokens": 11, "completion_tokens": 7}}
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+def openai_config(tmp_path: Path, server: FaultServer) -> Path:
+    return write_config(tmp_path, f'@llm_models = "spacy_juicer.OpenAIChat.v1"\nmodel = "local"\n'
+                        f'base_url = "{server.url}"\napi_key_env = null\nconcurrency = 1\ntimeout = 1.0\n'
+                        f'max_retries = 1\nbackoff = 0.01')
 
 
-def test_openai_compatible_model_retries_and_counts(monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Server)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        monkeypatch.setenv("TEST_LLM_KEY", "sk-test-secret")
-        model = make_openai_chat(
-            model="local", base_url=f"http://127.0.0.1:{server.server_port}/v1", api_key_env="TEST_LLM_KEY",
-            concurrency=2, timeout=5, max_retries=2, backoff=0.01, price=[0.5, 1.5],
-        )
-        answers = list(model([["Context: Aspirin helps.\nDomain:"], ["this always fails"]]))
-    finally:
-        server.shutdown()
-    assert answers[0] == [" medicine\nNamed Entities: aspirin (Drug)"]
-    assert answers[1] == [None]
-    assert model.usage["calls"] == 1 and model.usage["failures"] == 1
-    assert (model.usage["input_tokens"], model.usage["output_tokens"]) == (11, 7)
-    assert _Server.calls[0][1] == "Bearer sk-test-secret"
-    assert "sk-test-secret" not in json.dumps(model.settings()) and "sk-test" not in model.name
-    statuses = [c for c in _Server.calls if "always fails" in c[0]["messages"][-1]["content"]]
-    assert len(statuses) == 3  # one try and two retries
+def test_server_faults_cost_only_their_prompts_and_a_rerun_ends_identical(tmp_path):
+    with FaultServer(ANSWERS, retry_after="0") as server:
+        config = openai_config(tmp_path, server)
+        clean = annotate(INPUT, tmp_path / "clean.spacy", config, cache_path=tmp_path / "c1.jsonl", progress=False)
+        assert (clean["calls"], clean["requests"], clean["retries"]) == (12, 12, {})
+        n = len(server.log)
+        server.faults = {n + i: fault for i, fault in
+                         {0: "nullusage", 1: "429", 3: "empty", 5: "nonjson", 7: "list", 9: "close", 11: "503"}.items()}
+        faulty = annotate(INPUT, tmp_path / "faulty.spacy", config, cache_path=tmp_path / "c2.jsonl", progress=False)
+        # retried: 429, close, 503 (one request each); failed and not cached: empty, nonjson
+        assert faulty["calls"] == 12 and faulty["requests"] == 15
+        assert faulty["retries"] == {"HTTP 429": 1, "HTTP 503": 1, "ProtocolError": 1}
+        assert faulty["failure_causes"] == {"empty content": 1, "not JSON": 1}
+        assert faulty["statuses"]["failed"] == 2
+        assert len((tmp_path / "c2.jsonl").read_text().splitlines()) == 10
+        server.faults = {}
+        before = len(server.log)
+        rerun = annotate(INPUT, tmp_path / "rerun.spacy", config, cache_path=tmp_path / "c2.jsonl", progress=False)
+        asked = server.prompts[before:]
+    assert (rerun["calls"], rerun["cache_hits"], rerun["requests"]) == (2, 10, 2)
+    failed = [d.text for d in load(tmp_path / "faulty.spacy") if d.user_data["juicer"]["status"] == "failed"]
+    assert len(failed) == 2 and all(f"Context: {text}\n" in p for text, p in zip(failed, asked))
+    assert (tmp_path / "rerun.spacy").read_bytes() == (tmp_path / "clean.spacy").read_bytes()
+
+
+KILLABLE = """
+import sys
+from spacy_juicer.teacher.annotate import annotate
+annotate(sys.argv[1], sys.argv[2], sys.argv[3], cache_path=sys.argv[4], progress=False)
+"""
+
+
+def test_killed_run_with_a_torn_last_record_resumes_to_the_same_docbin(tmp_path):
+    with FaultServer(ANSWERS) as server:
+        config = openai_config(tmp_path, server)
+        annotate(INPUT, tmp_path / "clean.spacy", config, cache_path=tmp_path / "c1.jsonl", progress=False)
+        first = len(server.log)
+        server.faults = {first + 6: "stall"}  # the 7th request hangs: the run is killed there
+        cache = tmp_path / "c2.jsonl"
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+        proc = subprocess.Popen([sys.executable, "-c", KILLABLE, str(INPUT), str(tmp_path / "killed.spacy"),
+                                 str(config), str(cache)], env=env)
+        try:
+            deadline = time.monotonic() + 120
+            while len(server.log) < first + 7 and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            proc.kill()
+            proc.wait(timeout=30)
+        assert len(server.log) == first + 7 and not (tmp_path / "killed.spacy").exists()
+        data = cache.read_bytes()
+        assert data.count(b"\n") == 6
+        cache.write_bytes(data[: data.rindex(b"\n", 0, len(data) - 1) + 20])  # the last record torn mid-write
+        server.faults = {}
+        resumed = annotate(INPUT, tmp_path / "resumed.spacy", config, cache_path=cache, progress=False)
+    assert (resumed["calls"], resumed["cache_hits"]) == (7, 5)
+    assert (tmp_path / "resumed.spacy").read_bytes() == (tmp_path / "clean.spacy").read_bytes()
+    assert [json.loads(line)["key"] for line in cache.read_text().splitlines()]  # every line readable again
 
 
 def test_tasks_run_inside_spacy_llm_component(tmp_path):

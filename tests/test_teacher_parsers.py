@@ -29,6 +29,24 @@ from spacy_juicer.teacher.universal_ner.parser import parse_tuples
         ("aspirin (Drug), heart attack (Disease)", [("aspirin", "Drug"), ("heart attack", "Disease")], "ok", None),
         ("Named Entities: aspirin (Drug)", [("aspirin", "Drug")], "ok", None),
         (" chemistry\nNamed Entities: sodium, potassium", [], "malformed", "chemistry"),
+        # a blank line between the domain and the list
+        (" medicine\n\nNamed Entities: aspirin (Drug)\n\nI hope this helps.", [("aspirin", "Drug")], "ok", "medicine"),
+        # Markdown emphasis on mentions, types and field names
+        (" biology\nNamed Entities: **mTOR** (Gene), *Tsc1* (Gene), 1. **p53** (**Protein**)",
+         [("mTOR", "Gene"), ("Tsc1", "Gene"), ("p53", "Protein")], "ok", "biology"),
+        ("**Domain:** medicine\n**Named Entities:** aspirin (Drug)", [("aspirin", "Drug")], "ok", "medicine"),
+        # "Type:" inside the parenthesis is not part of the type
+        (" biology\nNamed Entities: mTOR (Type: Gene), colitis (entity type = Disease)",
+         [("mTOR", "Gene"), ("colitis", "Disease")], "ok", "biology"),
+        # JSON answers, whole or as a prefix, keep their domain
+        ('{"Domain": "medicine", "Named Entities": "aspirin (Drug), heart attack (Disease)"}',
+         [("aspirin", "Drug"), ("heart attack", "Disease")], "ok", "medicine"),
+        ('```json\n{"domain": "medicine"}\n```\nNamed Entities: aspirin (Drug)', [("aspirin", "Drug")], "ok", "medicine"),
+        ('{"domain": "oncology", "entities": [["BRCA1", "Gene"], {"mention": "breast cancer", "type": "Disease"}, "p53 (Protein)"]}',
+         [("BRCA1", "Gene"), ("breast cancer", "Disease"), ("p53", "Protein")], "ok", "oncology"),
+        ('{"domain": "oncology", "entities": {"Gene": ["BRCA1"], "Disease": "breast cancer"}}',
+         [("BRCA1", "Gene"), ("breast cancer", "Disease")], "ok", "oncology"),
+        ('{"domain": "chemistry", "entities": []}', [], "empty", "chemistry"),
     ],
 )
 def test_open_answers(answer, mentions, status, domain):

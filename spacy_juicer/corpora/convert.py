@@ -7,6 +7,7 @@ from typing import Iterator, Mapping, Optional, Sequence, Union
 
 from spacy.tokens import Doc, DocBin
 
+from ..records import load_docbin  # noqa: F401  (the corpora's DocBin reader)
 from .conll import read_conll
 from .jsonl import read_jsonl
 from .labelmap import parse_label_map
@@ -36,7 +37,7 @@ def read_docs(
     stats: ConversionStats,
     label_map: Union[None, str, Mapping[str, str]] = None,
     sentences: bool = False,
-    alignment_mode: str = "expand",
+    alignment_mode: str = "split",
     lang: str = "en",
     tag_col: int = -1,
     sep: Optional[str] = None,
@@ -88,17 +89,3 @@ def convert(
         payload = {"inputs": [str(p) for p in inputs], "format": fmt, **stats.to_dict()}
         Path(stats_path).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf8")
     return stats
-
-
-def load_docbin(path: PathLike, vocab=None) -> list:
-    """The Docs of a DocBin, with a readable error for a missing or invalid file."""
-    import spacy
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"DocBin not found: {path}")
-    vocab = vocab if vocab is not None else spacy.blank("en").vocab
-    try:
-        return list(DocBin().from_disk(path).get_docs(vocab))
-    except Exception as err:  # srsly/msgpack errors are cryptic
-        raise ValueError(f"{path} is not a spaCy DocBin ({type(err).__name__}: {err})") from err

@@ -39,7 +39,7 @@ def read_jsonl(
     nlp: Language,
     *,
     stats: Optional[ConversionStats] = None,
-    alignment_mode: str = "expand",
+    alignment_mode: str = "split",
     label_map: Optional[Mapping[str, str]] = None,
     sentences: bool = False,
     encoding: str = "utf8",

@@ -1,9 +1,11 @@
 """Character-offset mentions to spaCy Docs: token alignment, overlaps and sentence splitting,
 shared by the PubTator and JSONL converters.
 
-A mention whose offsets do not fall on spaCy token boundaries is aligned with
-``Doc.char_span(alignment_mode=...)`` ("expand" by default: the smallest token span covering
-it) and counted; one that cannot be aligned ("strict", or "contract" with no whole token inside)
+A mention whose offsets fall inside a spaCy token splits that token there (alignment mode
+"split", the default; the split tokens and the mentions that needed one are counted), so no
+gold mention is lost or widened by the tokenizer. The other modes align with
+``Doc.char_span(alignment_mode=...)`` ("expand": the smallest token span covering it) and
+count what moved; one that cannot be aligned ("strict", or "contract" with no whole token inside)
 is counted as misaligned and left out. Overlapping mentions are all kept in
 ``doc.spans["gold"]``; ``doc.ents`` holds the non-overlapping subset (``filter_spans``:
 longest first). When documents are split into sentences, a mention that crosses a sentence
@@ -12,18 +14,19 @@ mention is lost to the splitter.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
-from typing import List, Mapping, Optional, Sequence
+from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from ..records import GOLD_KEY
 from .labelmap import map_label
 from .stats import ConversionStats
 
-ALIGNMENT_MODES = ("expand", "contract", "strict")
-GOLD_KEY = "gold"
+ALIGNMENT_MODES = ("split", "expand", "contract", "strict")
 
 
 @dataclass
@@ -46,6 +49,38 @@ def make_tokenizer_pipeline(lang: str = "en", sentences: bool = False) -> Langua
     return nlp
 
 
+def split_at_boundaries(nlp: Language, doc: Doc, offsets: Iterable[int]) -> Tuple[Doc, int]:
+    """``doc`` with every token that a mention boundary falls inside split there (the text is
+    unchanged), and how many tokens were split. spaCy's tokenizer keeps e.g. "Ca2+-ATPase" or
+    "5-FU-induced" whole, where a gold mention ends inside the token."""
+    cuts = sorted(set(offsets))
+    if not cuts:
+        return doc, 0
+    words: List[str] = []
+    spaces: List[bool] = []
+    split = 0
+    for token in doc:
+        start, end = token.idx, token.idx + len(token.text)
+        lo = bisect.bisect_right(cuts, start)
+        hi = bisect.bisect_left(cuts, end)
+        inner = cuts[lo:hi]
+        if not inner:
+            words.append(token.text)
+            spaces.append(bool(token.whitespace_))
+            continue
+        split += 1
+        points = [start, *inner, end]
+        for a, b in zip(points, points[1:]):
+            words.append(doc.text[a:b])
+            spaces.append(False)
+        spaces[-1] = bool(token.whitespace_)
+    if not split:
+        return doc, 0
+    new = Doc(nlp.vocab, words=words, spaces=spaces)
+    assert new.text == doc.text
+    return new, split
+
+
 def set_gold(doc: Doc, spans: Sequence[Span], stats: ConversionStats) -> None:
     """All spans in ``doc.spans["gold"]``, the non-overlapping ones in ``doc.ents``."""
     ents = filter_spans(spans)
@@ -65,7 +100,7 @@ def mentions_to_docs(
     *,
     doc_id: object,
     stats: ConversionStats,
-    alignment_mode: str = "expand",
+    alignment_mode: str = "split",
     label_map: Optional[Mapping[str, str]] = None,
     sentences: bool = False,
     source: str = "",
@@ -75,7 +110,17 @@ def mentions_to_docs(
         raise ValueError(
             f"Unknown alignment mode '{alignment_mode}': use one of {', '.join(ALIGNMENT_MODES)}"
         )
-    doc = nlp(text) if sentences else nlp.make_doc(text)
+    doc = nlp.make_doc(text)
+    mode = alignment_mode
+    edges = {t.idx for t in doc} | {t.idx + len(t.text) for t in doc}
+    if alignment_mode == "split":
+        inside = {m.start for m in mentions} | {m.end for m in mentions}
+        doc, split = split_at_boundaries(nlp, doc, inside)
+        stats.split_tokens += split
+        mode = "expand"  # only a boundary in whitespace is left to move
+    if sentences:
+        for _, component in nlp.pipeline:
+            doc = component(doc)
     spans: List[Span] = []
     for m in mentions:
         if m.text is not None and text[m.start : m.end] != m.text:
@@ -89,12 +134,14 @@ def mentions_to_docs(
         if label is None:
             stats.dropped[m.label] += 1
             continue
-        span = doc.char_span(m.start, m.end, label=label, alignment_mode=alignment_mode)
+        span = doc.char_span(m.start, m.end, label=label, alignment_mode=mode)
         if span is None or len(span) == 0:
             stats.misaligned[label] += 1
             continue
         if span.start_char != m.start or span.end_char != m.end:
             stats.realigned[label] += 1
+        elif alignment_mode == "split" and not {m.start, m.end} <= edges:
+            stats.split[label] += 1  # kept whole by splitting the tokens it starts or ends inside
         spans.append(span)
     if not sentences:
         out = [doc]

@@ -19,7 +19,7 @@ from spacy.tokens import Doc, DocBin, Span
 from .. import assets
 from .convert import read_docs
 from .descriptions import load_descriptions
-from .spans import GOLD_KEY
+from ..records import GOLD_KEY
 from .stats import ConversionStats
 
 ROLES = ("train", "dev", "test")

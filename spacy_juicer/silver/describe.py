@@ -21,14 +21,14 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import spacy
 import srsly
 from spacy.tokens import Doc
-from spacy.util import minibatch
 
-from ..teacher.cache import AnswerCache, ask_cached, default_cache_path
+from ..records import RECORD_KEY, SILVER_KEY
+from ..teacher.cache import AnswerCache, default_cache_path
 from ..teacher.models.base import model_identity
+from ..teacher.runner import run_counts, run_llm
 from .critic import read_docs
 
 PathLike = Union[str, Path]
-RECORD_KEY = "juicer"
 DEFAULT_DOMAIN = "biomedicine"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")
 
@@ -41,7 +41,7 @@ def normalize_domain(domain: Optional[str]) -> Optional[str]:
     return text or None
 
 
-def type_domains(docs: List[Doc], key: str = "silver", default_domain: str = DEFAULT_DOMAIN) -> Tuple[Counter, Dict[str, Counter]]:
+def type_domains(docs: List[Doc], key: str = SILVER_KEY, default_domain: str = DEFAULT_DOMAIN) -> Tuple[Counter, Dict[str, Counter]]:
     """(mentions per type, {type: domains counted once per sentence})."""
     freq: Counter = Counter()
     domains: Dict[str, Counter] = defaultdict(Counter)
@@ -111,35 +111,22 @@ def describe(
     queries = [(t, d) for t in types for d in top_domains(domains[t], top_k)]
     identity = model_identity(model)
     cache = AnswerCache(Path(cache_path) if cache_path else default_cache_path(identity, prefix="describe-"))
-    size = batch_size or max(1, int(getattr(model, "concurrency", 1)))
-    counts: Counter = Counter()
     views: Dict[Tuple[str, str], Optional[str]] = {}
     started = time.perf_counter()
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    rendered = {}  # (type, domain) -> (prompts, shards)
+    for query in queries:
+        prompts, shards = next(iter(task.generate_prompts([describe_doc(nlp.vocab, *query)])))
+        rendered[query] = (list(prompts), list(shards))
 
-        bar = tqdm(total=len(queries), unit="query", desc="describe")
-    try:
-        for batch in minibatch(queries, size):
-            query_docs = [describe_doc(nlp.vocab, t, d) for t, d in batch]
-            rendered = [next(iter(task.generate_prompts([doc]))) for doc in query_docs]
-            prompts = [list(p)[0] for p, _ in rendered]
-            answers, calls = ask_cached(model, prompts, cache, identity)
-            counts["calls"] += calls
-            counts["cache_hits"] += len(batch) - calls
-            for (type_name, domain), (_, shards), answer in zip(batch, rendered, answers):
-                doc = next(iter(task.parse_responses([list(shards)], [[answer]])))
-                record = doc.user_data[RECORD_KEY]
-                counts["status_" + record["status"]] += 1
-                views[(type_name, domain)] = record["description"]
-            if bar is not None:
-                bar.update(len(batch))
-                bar.set_postfix(hits=counts["cache_hits"], refresh=False)
-    finally:
-        if bar is not None:
-            bar.close()
-        cache.close()
+    def parse(query: Tuple[str, str], answer: Optional[str]) -> str:
+        record = next(iter(task.parse_responses([rendered[query][1]], [[answer]]))).user_data[RECORD_KEY]
+        views[query] = record["description"]
+        return record["status"]
+
+    counts = run_llm(
+        model, cache, identity, queries, prompt=lambda query: rendered[query][0][0],
+        parse=parse, batch_size=batch_size, progress=progress, desc="describe", unit="query",
+    )
     descriptions: Dict[str, str] = {}
     per_type: Dict[str, Any] = {}
     fallback = []
@@ -162,9 +149,7 @@ def describe(
         "top_domains": top_k,
         "types": len(types),
         "queries": len(queries),
-        "calls": counts["calls"],
-        "cache_hits": counts["cache_hits"],
-        "statuses": {k[len("status_") :]: v for k, v in sorted(counts.items()) if k.startswith("status_")},
+        **run_counts(counts, model),
         "fallback_to_name": fallback,
         "seconds": round(time.perf_counter() - started, 3),
         "cache": str(cache.path),

@@ -16,17 +16,17 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import srsly
 from spacy.tokens import Doc
 
+from ..records import RECORD_KEY, SILVER_KEY
 from .critic import read_docs
 from .describe import normalize_domain
 
 PathLike = Union[str, Path]
-RECORD_KEY = "juicer"
 # JUICER's frequency bands: top 1%, 2%-10%, 11%-100% of the ranked types.
 BANDS = ((0.0, 0.01, "top 1%"), (0.01, 0.10, "2%-10%"), (0.10, 1.0, "11%-100%"))
 
 
 def _spans(doc: Doc):
-    return list(doc.spans["silver"]) if "silver" in doc.spans else list(doc.ents)
+    return list(doc.spans[SILVER_KEY]) if SILVER_KEY in doc.spans else list(doc.ents)
 
 
 def summarize(values: Sequence[float]) -> Dict[str, float]:
@@ -196,12 +196,9 @@ def read_descriptions(path: PathLike) -> Dict[str, str]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"Descriptions file {path} does not exist.")
-    if path.suffix == ".jsonl":
-        return {r["label"]: r.get("description") or r["label"] for r in srsly.read_jsonl(path)}
-    data = srsly.read_json(path)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object {{\"Type\": \"description\"}}.")
-    return {str(k): str(v) for k, v in data.items()}
+    from ..corpora.labels import read_labels_file  # the one reader of labels files
+
+    return read_labels_file(path)
 
 
 def write_stats(silver_path: PathLike, out_dir: PathLike, descriptions_path: Optional[PathLike] = None, top: int = 20) -> Dict[str, Any]:

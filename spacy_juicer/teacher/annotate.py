@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import platform
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
@@ -20,12 +19,12 @@ import spacy
 import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
-from spacy.util import minibatch
 from thinc.api import Config
 
-from .cache import AnswerCache, ask_cached, default_cache_path
+from .cache import AnswerCache, default_cache_path
 from .models.base import model_identity, model_price
-from .spans import RECORD_KEY
+from .runner import run_counts, run_llm
+from ..records import RECORD_KEY, load_docbin
 
 PathLike = Union[str, Path]
 
@@ -70,7 +69,7 @@ def read_records(path: PathLike, vocab: Any = None) -> Iterator[Tuple[str, str]]
                 raise AnnotateError(f"{path}:{i + 1}: expected a JSON object with a 'text' string.")
             yield str(record.get("id") or record.get("pmid") or f"{path.stem}:{i}"), record["text"]
     elif path.suffix == ".spacy":
-        for i, doc in enumerate(DocBin().from_disk(path).get_docs(vocab or spacy.blank("en").vocab)):
+        for i, doc in enumerate(load_docbin(path, vocab)):
             yield str(doc.user_data.get("id", f"{path.stem}:{i}")), doc.text
     elif path.suffix in (".txt", ".text", ""):
         with path.open(encoding="utf8") as handle:
@@ -166,30 +165,15 @@ def annotate(
     docs = sentence_docs(input_path, nlp, make_splitter(sentences), Sharding.parse(shard), limit)
     identity = model_identity(model)
     cache = AnswerCache(Path(cache_path) if cache_path else default_cache_path(identity))
-    size = batch_size or max(1, int(getattr(model, "concurrency", 1)))
     started = time.perf_counter()
-    counts: Counter = Counter()
-    bar = None
-    if progress:
-        from tqdm import tqdm
 
-        bar = tqdm(total=len(docs), unit="sent", desc="annotate", smoothing=0.1)
-    try:
-        for batch in minibatch(docs, size):
-            prompts = [next(iter(task.generate_prompts([doc]))) for doc in batch]
-            answers, calls = ask_cached(model, prompts, cache, identity)
-            counts["cache_hits"] += len(batch) - calls
-            counts["calls"] += calls
-            for doc, answer in zip(batch, answers):
-                parsed = next(iter(task.parse_responses([doc], [[answer]])))
-                counts["status_" + parsed.user_data[RECORD_KEY]["status"]] += 1
-            if bar is not None:
-                bar.update(len(batch))
-                bar.set_postfix(hits=counts["cache_hits"], failed=counts["status_failed"], refresh=False)
-    finally:
-        if bar is not None:
-            bar.close()
-        cache.close()
+    def parse(doc: Doc, answer: Optional[str]) -> str:
+        return next(iter(task.parse_responses([doc], [[answer]]))).user_data[RECORD_KEY]["status"]
+
+    counts = run_llm(
+        model, cache, identity, docs, prompt=lambda doc: next(iter(task.generate_prompts([doc]))),
+        parse=parse, batch_size=batch_size, progress=progress, desc="annotate", unit="sent",
+    )
     for doc in docs:
         doc.user_data[RECORD_KEY]["model"] = identity["name"]
     output_path = Path(output_path)
@@ -204,10 +188,7 @@ def annotate(
         "model": identity,
         "shard": shard or "0/1",
         "sentences": len(docs),
-        "calls": counts["calls"],
-        "cache_hits": counts["cache_hits"],
-        "statuses": {k[len("status_") :]: v for k, v in sorted(counts.items()) if k.startswith("status_")},
-        "failures": counts["status_failed"],
+        **run_counts(counts, model),
         "input_tokens": int(usage.get("input_tokens", 0)),
         "output_tokens": int(usage.get("output_tokens", 0)),
         "model_seconds": round(float(usage.get("seconds", 0.0)), 3),

@@ -12,8 +12,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from spacy.tokens import Doc, Span, SpanGroup
 
-RAW_KEY = "llm_raw"
-RECORD_KEY = "juicer"
+from ..records import RAW_KEY, RECORD_KEY
+
 STATUSES = ("ok", "empty", "malformed", "failed")
 
 Mention = Tuple[str, str]

@@ -17,6 +17,7 @@ import jinja2.sandbox
 import srsly
 from spacy.tokens import Doc
 
+from .models.base import answer_text
 from .spans import Mention, write_annotation
 
 ExamplesLike = Union[None, str, Path, List[Dict[str, Any]]]
@@ -96,4 +97,4 @@ def _first_text(response: Any) -> Optional[str]:
     items = list(response)
     if not items:
         return None
-    return items[0] if isinstance(items[0], str) or items[0] is None else str(items[0])
+    return items[0] if isinstance(items[0], str) or items[0] is None else answer_text(items[0])

@@ -25,10 +25,10 @@ from spacy_llm.tasks.builtin_task import BuiltinTask
 from spacy_llm.tasks.util.sharding import make_shard_mapper
 from spacy_llm.ty import ExamplesConfigType, FewshotExample, ShardMapper, ShardReducer, TaskResponseParser
 
+from ...records import RECORD_KEY
 from .parser import parse_responses_v1
 
 HERE = Path(__file__).parent
-RECORD_KEY = "juicer"
 DEFAULT_DOMAIN = "biomedicine"
 
 

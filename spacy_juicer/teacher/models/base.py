@@ -29,6 +29,22 @@ class TeacherModel(Protocol):
     def __call__(self, prompts: Any) -> Any: ...
 
 
+def answer_text(content: Any) -> Optional[str]:
+    """The text of an answer: a string, or a list of parts (OpenAI's ``{"type": "text", "text":
+    ...}`` or strings) joined; None for anything else and for blank text (a failed answer)."""
+    if isinstance(content, list):
+        pieces = []
+        for part in content:
+            if isinstance(part, str):
+                pieces.append(part)
+            elif isinstance(part, dict) and isinstance(part.get("text"), str) and part.get("type", "text") == "text":
+                pieces.append(part["text"])
+        content = "".join(pieces)
+    if not isinstance(content, str) or not content.strip():
+        return None
+    return content
+
+
 def model_price(model: Any) -> Optional[Tuple[float, float]]:
     return getattr(model, "price", None)
 

