@@ -64,10 +64,13 @@ def train_commands(args, regimen: str, out: Path) -> List[List[str]]:
         return [[py, "-m", "spacy", "train", "configs/student.cfg", "--output", str(out), *common, *gold,
                  "--paths.dev", str(split / "train.spacy"), "--training.max_steps", "1",
                  "--training.optimizer.learn_rate.initial_rate", "1e-12"]]
-    if regimen == "gold":
+    if regimen in ("gold", "gold_max"):
+        # gold_max: the old baseline, SMXM/JUICER's class-aware max and no negative pool
+        rule = ["--components.zero_shot_ner.negative_class", "max", "--components.zero_shot_ner.negative_types", "none"]
         return [[py, "-m", "spacy", "train", "configs/student.cfg", "--output", str(out), *common, *gold,
                  "--paths.dev", str(split / "train.spacy"), "--corpora.dev.limit", str(args.dev_limit),
-                 "--training.max_steps", str(args.updates), *eval_every]]
+                 "--training.max_steps", str(args.updates), "--training.logger.progress_bar", "false",
+                 *(rule if regimen == "gold_max" else []), *eval_every]]
     kp_out = out.parent / "kp"
     kp = [py, "-m", "spacy", "train", "configs/kp.cfg", "--output", str(kp_out), *common, *silver, *dev,
           *kp_scale, "--kp.max_updates", str(args.updates), *eval_every]
@@ -97,7 +100,7 @@ def evaluate_all(args, model: Path) -> Dict[str, Dict]:
         m = evaluate(model, split / f"{part}.spacy", split / f"{part}.labels.json", limit=args.test_limit)
         scores[part] = {k: m[k] for k in ("span_macro_f", "tok_macro_f", "ents_f", "ents_per_type", "docs_per_s")}
         print(f"  {part}: span macro F {m['span_macro_f']:.3f}, token macro F {m['tok_macro_f']:.3f}", flush=True)
-    m = evaluate(model, split / "train.spacy", split / "train.labels.json", limit=args.test_limit)
+    m = evaluate(model, split / "train.spacy", split / "train.labels.json", limit=args.seen_limit)
     scores["seen"] = {k: m[k] for k in ("span_macro_f", "tok_macro_f", "ents_f", "ents_per_type")}
     return scores
 
@@ -116,10 +119,11 @@ def report() -> str:
         r = srsly.read_json(path)
         s = r["scores"]
         cell = lambda part, key: f"{100 * s[part][key]:.1f}" if part in s else "–"  # noqa: E731
+        minutes = f"{r['train_seconds'] / 60:.1f}" if r["train_seconds"] else "–"
         lines.append(
             f"| {r['arch']} | {r['regimen']} | {r['scale']['updates']} | {cell('test-jnlpba', 'span_macro_f')} | "
             f"{cell('test-jnlpba', 'tok_macro_f')} | {cell('test-bc2gm', 'span_macro_f')} | {cell('test-bc2gm', 'tok_macro_f')} | "
-            f"{cell('seen', 'span_macro_f')} | {r['train_seconds'] / 60:.1f} |"
+            f"{cell('seen', 'span_macro_f')} | {minutes} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -138,6 +142,7 @@ def main() -> None:
     parser.add_argument("--gold-per-epoch", type=int, default=64)
     parser.add_argument("--dev-limit", type=int, default=100)
     parser.add_argument("--test-limit", type=int, default=500)
+    parser.add_argument("--seen-limit", type=int, default=200)
     parser.add_argument("--test-parts", default="test-jnlpba,test-bc2gm")
     parser.add_argument("--gpu-id", type=int, default=-1)
     parser.add_argument("--report", action="store_true")
@@ -152,14 +157,19 @@ def main() -> None:
         out.mkdir(parents=True, exist_ok=True)
         log = out / "train.log"
         commands = train_commands(args, regimen, out)
-        seconds = sum(run(cmd, log) for cmd in commands)
+        if (out / "model-last").exists():
+            print(f"{out}/model-last exists: not retrained (its train.log has the commands)", flush=True)
+            seconds = float((out / "train_seconds").read_text()) if (out / "train_seconds").exists() else 0.0
+        else:
+            seconds = sum(run(cmd, log) for cmd in commands)
+            (out / "train_seconds").write_text(str(seconds))
         model = out / "model-last"
         print(f"{args.arch}/{regimen}: trained in {seconds / 60:.1f} min; evaluating {model}", flush=True)
         result = {**header(), "arch": args.arch, "regimen": regimen,
                   "train_commands": [" ".join(shlex.quote(c) for c in cmd) for cmd in commands],
                   "train_seconds": seconds, "model": str(model.relative_to(ROOT)),
                   "scale": {k: getattr(args, k) for k in ("updates", "kf_updates", "kp_docs", "blend_epochs",
-                                                          "gold_per_epoch", "dev_limit", "test_limit")},
+                                                          "gold_per_epoch", "dev_limit", "test_limit", "seen_limit")},
                   "scores": evaluate_all(args, model)}
         write_json(OUT / args.arch / f"{regimen}.json", result)
     (OUT / "regimens.md").write_text(report())

