@@ -7,7 +7,10 @@ it read the descriptions?
   added types are ignored by the score; only what they take from the seen types counts.
 * Description swap: the seen types' descriptions exchanged (Chemical described as a disease
   and vice versa). A model that reads only descriptions swaps its output: the score is the
-  share of its original predictions that come back, same span, with the other label.
+  share of its original predictions that come back, same span, with the other label. (Names
+  never reach the model, so this holds by construction; the next test is the one that bites.)
+* One description alone: labels = only type A's description; the share of type B's gold
+  mentions tagged (any overlap) as A. A model that ignores descriptions tags both kinds alike.
 
     python benchmarks/label_robustness.py --model gold=training/gold/model-last \\
         --data corpus/bc5cdr_dev.spacy --labels spacy_juicer/corpora/descriptions/bc5cdr.json --limit 150
@@ -55,6 +58,19 @@ def swap_share(original, swapped, pair) -> Dict[str, float]:
     return {"n_predictions": len(before), "followed_swap": followed / n, "kept_label": kept / n}
 
 
+def leakage(examples, only: str, other: str) -> Dict[str, float]:
+    """Share of ``other``'s gold mentions overlapped by a prediction (all labelled ``only``),
+    and of ``only``'s own gold mentions (its recall, for comparison)."""
+    def share(label):
+        gold = [(i, e.start, e.end) for i, eg in enumerate(examples) for e in eg.reference.ents if e.label_ == label]
+        hit = 0
+        for i, start, end in gold:
+            hit += any(p.start < end and start < p.end for p in examples[i].predicted.ents)
+        return hit / (len(gold) or 1)
+
+    return {"other_type_tagged": share(other), "own_type_tagged": share(only)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", action="append", required=True, help="name=path of a trained pipeline (repeatable)")
@@ -89,7 +105,11 @@ def main() -> None:
         swapped = predict(nlp, gold, {names[0]: seen[names[1]], names[1]: seen[names[0]]})
         swap = swap_share(original, swapped, names)
         print(f"{name}: description swap: {swap}", flush=True)
-        results["models"][name] = {"path": path, "added_labels": rows, "swap": swap}
+        alone = {}
+        for a, b in (names, names[::-1]):
+            alone[a] = leakage(predict(nlp, gold, {a: seen[a]}), a, b)
+            print(f"{name}: only {a}'s description: {alone[a]}", flush=True)
+        results["models"][name] = {"path": path, "added_labels": rows, "swap": swap, "one_description": alone}
     out = Path(args.output)
     write_json(out, results)
     out.with_suffix(".md").write_text(markdown(results, counts))
@@ -104,13 +124,15 @@ def markdown(results, counts) -> str:
         f"Machine: {results['machine']['cpu_model']}, {results['machine']['usable_cpus']} CPUs; {results['date_utc']}.",
         f"Data: first {results['limit']} docs of `{results['data']}`; seen-type span F1 (micro) with N unrelated labels added.",
         "",
-        "| model | " + " | ".join(f"+{n}" for n in counts) + " | swap followed | label kept |",
-        "|---|" + "---|" * (len(counts) + 2),
+        "| model | " + " | ".join(f"+{n}" for n in counts) + " | swap followed | only A: B tagged / A tagged | only B: A tagged / B tagged |",
+        "|---|" + "---|" * (len(counts) + 3),
     ]
     for name, row in results["models"].items():
         cells = [f"{row['added_labels'][str(n)]['ents_f']:.3f}" for n in counts]
         swap = row["swap"]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {swap['followed_swap']:.2f} | {swap['kept_label']:.2f} |")
+        alone = [f"{v['other_type_tagged']:.2f} / {v['own_type_tagged']:.2f}" for v in row["one_description"].values()]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {swap['followed_swap']:.2f} | " + " | ".join(alone) + " |")
+    lines += ["", "A = " + ", B = ".join(next(iter(results["models"].values()))["one_description"]) + "."]
     return "\n".join(lines) + "\n"
 
 

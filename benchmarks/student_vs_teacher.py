@@ -97,11 +97,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=100)
     parser.add_argument("--label-counts", default="1,10,50,200")
+    parser.add_argument("--sweep-docs", type=int, default=0, help="sentences for the label sweep (default: --docs)")
     parser.add_argument("--teacher", default="qwen2.5-coder-1.5b-instruct")
     parser.add_argument("--teacher-docs", type=int, default=0, help="sentences for the teacher (default: --docs)")
     parser.add_argument("--xenc", default=None, help="a trained cross-encoder pipeline")
     parser.add_argument("--bi", default=None, help="a trained bi-encoder pipeline")
     parser.add_argument("--quantize", action="store_true", help="also measure torch dynamic int8 quantization")
+    parser.add_argument("--eval-data", default=None, help="gold DocBin: span F1 of each (trained) student variant")
+    parser.add_argument("--eval-labels", default=None, help="labels file of --eval-data")
+    parser.add_argument("--eval-limit", type=int, default=200)
+    parser.add_argument("--threads", default="", help="also measure these torch thread counts, e.g. 1")
     parser.add_argument("--output", default=str(RESULTS / "student_vs_teacher.json"))
     args = parser.parse_args()
 
@@ -109,7 +114,8 @@ def main() -> None:
 
     texts = pubmed_sentences(args.docs)
     ten = dict(list(TYPES.items())[:10])
-    result = {**header(), "docs": len(texts), "types": list(ten), "torch_threads": torch.get_num_threads()}
+    result = {**header(), "docs": len(texts), "sweep_docs": args.sweep_docs or len(texts), "types": list(ten),
+              "torch_threads": torch.get_num_threads()}
     result["teacher"] = time_teacher(texts[: args.teacher_docs or len(texts)], ten, args.teacher)
     print("teacher:", result["teacher"], flush=True)
     result["students"] = {}
@@ -121,8 +127,19 @@ def main() -> None:
                 quantize(nlp)
             row = {"batch_1": sentences_per_s(nlp, texts, ten, 1), "batch_32": sentences_per_s(nlp, texts, ten, 32)}
             row["by_labels_batch_32"] = {
-                str(n): sentences_per_s(nlp, texts, label_pool(n), 32) for n in (int(c) for c in args.label_counts.split(","))
+                str(n): sentences_per_s(nlp, texts[: args.sweep_docs or len(texts)], label_pool(n), 32)
+                for n in (int(c) for c in args.label_counts.split(","))
             }
+            if args.eval_data and path:
+                from spacy_juicer.evaluation import evaluate
+
+                m = evaluate(nlp, args.eval_data, args.eval_labels, limit=args.eval_limit)
+                row["eval"] = {"data": args.eval_data, "limit": args.eval_limit, "ents_f": m["ents_f"], "span_macro_f": m["span_macro_f"]}
+            for threads in [int(t) for t in args.threads.split(",") if t]:
+                before = torch.get_num_threads()
+                torch.set_num_threads(threads)
+                row[f"batch_32_threads_{threads}"] = sentences_per_s(nlp, texts, ten, 32)
+                torch.set_num_threads(before)
             row["peak_rss_mb"] = peak_rss_mb()
             teacher = result["teacher"].get("sentences_per_s")
             if teacher:
@@ -141,6 +158,7 @@ def markdown(r) -> str:
     lines = ["# Student against teacher: sentences per second", "", f"`{r['command']}`", "",
              f"{r['docs']} real PubMed sentences, the same 10 types; {r['machine']['cpu_model']}, "
              f"{r['machine']['usable_cpus']} CPUs, load {r['machine']['loadavg_at_start']}; {r['date_utc']}.", "",
+             f"Label sweep (batch 32) on the first {r['sweep_docs']} sentences.", "",
              f"Teacher: {t.get('sentences_per_s', t.get('skipped'))} sentences/s"
              + (f" ({t['model']}, {t['task']})" if "model" in t else ""), "",
              "| student | batch 1 | batch 32 | x teacher (1) | x teacher (32) | " + " | ".join(f"{c} labels" for c in counts) + " | peak MB |",

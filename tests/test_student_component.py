@@ -229,3 +229,19 @@ def test_each_doc_can_carry_its_own_labels(trained_nlp):
     assert {e.label_ for e in default.ents} == {"Chemical", "Disease"}
     scores = trained_nlp.get_pipe("zero_shot_ner").score(make_examples(trained_nlp)[:1])
     assert set(scores["ents_per_type"]) <= set(LABELS)
+
+
+def test_one_description_alone_tags_only_its_own_type(trained_nlp):
+    """Description sensitivity: given only Chemical's description, the disease mentions stay
+    untagged (entity tokens learn "not this type" for the other types at full weight)."""
+    ner = trained_nlp.get_pipe("zero_shot_ner")
+    ner.set_labels({"Chemical": LABELS["Chemical"]})
+    try:
+        docs = [trained_nlp(text) for text, _ in TRAIN]
+    finally:
+        ner.set_labels(LABELS)
+    diseases = [(d, s, e) for d, (text, ents) in enumerate(TRAIN) for s, e, label in ents if label == "Disease"]
+    tagged = sum(any(ent.start_char < e and s < ent.end_char for ent in docs[d].ents) for d, s, e in diseases)
+    chemicals = {ent.text for doc in docs for ent in doc.ents}
+    assert tagged <= 1, f"{tagged} of {len(diseases)} disease mentions tagged as Chemical"
+    assert {"Aspirin", "metformin", "Cisplatin"} <= chemicals

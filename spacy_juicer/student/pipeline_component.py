@@ -277,7 +277,9 @@ class ZeroShotNER(TrainablePipe):
                     descriptions.append(text)
                 cols.append(index[text])
             doc_labels.append(cols)
-        return ZeroShotInput(docs, descriptions, doc_labels=doc_labels if own else None)
+        # without per-doc labels every doc takes every column, unless two labels share a text
+        shared = not own and len(descriptions) == len(self.cfg["labels"])
+        return ZeroShotInput(docs, descriptions, doc_labels=None if shared else doc_labels)
 
     def predict(self, docs: Iterable[Doc]) -> List[Any]:
         docs = list(docs)
