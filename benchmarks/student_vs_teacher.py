@@ -100,6 +100,7 @@ def main() -> None:
     parser.add_argument("--sweep-docs", type=int, default=0, help="sentences for the label sweep (default: --docs)")
     parser.add_argument("--teacher", default="qwen2.5-coder-1.5b-instruct")
     parser.add_argument("--teacher-docs", type=int, default=0, help="sentences for the teacher (default: --docs)")
+    parser.add_argument("--no-teacher", action="store_true", help="skip the teacher (e.g. llama.cpp crashes on this CPU)")
     parser.add_argument("--xenc", default=None, help="a trained cross-encoder pipeline")
     parser.add_argument("--bi", default=None, help="a trained bi-encoder pipeline")
     parser.add_argument("--quantize", action="store_true", help="also measure torch dynamic int8 quantization")
@@ -116,7 +117,10 @@ def main() -> None:
     ten = dict(list(TYPES.items())[:10])
     result = {**header(), "docs": len(texts), "sweep_docs": args.sweep_docs or len(texts), "types": list(ten),
               "torch_threads": torch.get_num_threads()}
-    result["teacher"] = time_teacher(texts[: args.teacher_docs or len(texts)], ten, args.teacher)
+    if args.no_teacher:
+        result["teacher"] = {"skipped": "--no-teacher"}
+    else:
+        result["teacher"] = time_teacher(texts[: args.teacher_docs or len(texts)], ten, args.teacher)
     print("teacher:", result["teacher"], flush=True)
     result["students"] = {}
     for arch, path in (("cross-encoder", args.xenc), ("bi-encoder (fast)", args.bi)):
