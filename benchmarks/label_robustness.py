@@ -22,7 +22,6 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
-import srsly
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_utils import RESULTS, header, write_json  # noqa: E402

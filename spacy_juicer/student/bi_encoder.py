@@ -24,14 +24,13 @@ from thinc.api import Dropout, Linear, Model
 from thinc.types import Floats2d, Floats3d
 
 from .cross_encoder import (
-    _convert_inputs,
-    _convert_outputs,
+    _DescriptionCache,
     description_ids,
     get_tokenizer,
     has_transformer,
     load_transformer,
+    make_hf_wrapper,
 )
-from .cross_encoder import _DescriptionCache
 from .encoders import MINILM
 from .inputs import NEG_FILL, ZeroShotInput
 from .pairs import assign_windows, piece_mask, tokenize_docs
@@ -66,16 +65,7 @@ def build_bi_encoder(
         raise ValueError("max_length >= 8, max_description_length, batch_size and projection >= 1 are needed.")
     if not 0 <= window_overlap < max_length:
         raise ValueError(f"window_overlap ({window_overlap}) must be in [0, max_length={max_length}).")
-    from spacy_transformers.data_classes import HFObjects
-    from spacy_transformers.layers.hf_wrapper import HFWrapper
-
-    hf = HFWrapper(
-        HFObjects(None, None, None, dict(tokenizer_config), dict(transformer_config)),
-        convert_inputs=_convert_inputs,
-        convert_outputs=_convert_outputs,
-        mixed_precision=mixed_precision,
-        grad_scaler_config=dict(grad_scaler_config),
-    )
+    hf = make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
     token_proj = Linear(nO=projection)
     type_proj = Linear(nO=projection)
     none_head = Linear(nO=1)

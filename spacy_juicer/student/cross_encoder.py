@@ -68,16 +68,7 @@ def build_cross_encoder(
         raise ValueError("max_length >= 8, max_description_length >= 1 and batch_size >= 1 are needed.")
     if not 0 <= window_overlap < max_length:
         raise ValueError(f"window_overlap ({window_overlap}) must be in [0, max_length={max_length}).")
-    from spacy_transformers.data_classes import HFObjects
-    from spacy_transformers.layers.hf_wrapper import HFWrapper
-
-    hf = HFWrapper(
-        HFObjects(None, None, None, dict(tokenizer_config), dict(transformer_config)),
-        convert_inputs=_convert_inputs,
-        convert_outputs=_convert_outputs,
-        mixed_precision=mixed_precision,
-        grad_scaler_config=dict(grad_scaler_config),
-    )
+    hf = make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
     head = Linear(nO=2)
     return Model(
         "zero_shot_cross_encoder",
@@ -93,6 +84,21 @@ def build_cross_encoder(
             "batch_size": batch_size,
             "description_cache": _DescriptionCache(),
         },
+    )
+
+
+def make_hf_wrapper(mixed_precision: bool, grad_scaler_config: dict, tokenizer_config: dict, transformer_config: dict) -> Model:
+    """The Hugging Face encoder in spacy-transformers' ``HFWrapper``, not yet loaded (``init``
+    loads it), shared by every architecture here."""
+    from spacy_transformers.data_classes import HFObjects
+    from spacy_transformers.layers.hf_wrapper import HFWrapper
+
+    return HFWrapper(
+        HFObjects(None, None, None, dict(tokenizer_config), dict(transformer_config)),
+        convert_inputs=_convert_inputs,
+        convert_outputs=_convert_outputs,
+        mixed_precision=mixed_precision,
+        grad_scaler_config=dict(grad_scaler_config),
     )
 
 

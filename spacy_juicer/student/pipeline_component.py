@@ -10,7 +10,7 @@ spaCy imports every factory entry point on ``spacy.blank()``.
 """
 import warnings
 from itertools import islice
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy
 from spacy.language import Language
@@ -25,6 +25,9 @@ from ..corpora.doc_labels import get_doc_labels
 from ..corpora.labels import LabelError, LabelsLike, normalize_labels
 from ..training.negatives import BUILTIN, load_negative_pool
 from .decisions import check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
+
+if TYPE_CHECKING:  # torch-free at import time: inputs.py is light, but keep the rule simple
+    from .inputs import ZeroShotInput
 
 DEFAULT_MODEL_CONFIG = """
 [model]

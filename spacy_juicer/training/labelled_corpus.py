@@ -3,7 +3,7 @@ selects ``model-best`` by the dev types of a zero-shot split (types it never tra
 than by the training labels, which a zero-shot dev set does not contain."""
 from __future__ import annotations
 
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator
 
 from spacy.language import Language
 from spacy.training import Corpus, Example
