@@ -123,3 +123,18 @@ def test_epoch_lr_decay_sets_the_rate_of_each_epoch():
     assert nlp._optimizer.learn_rate == pytest.approx(1e-4 * 0.95**2)
     with pytest.raises(ValueError):
         make_epoch_lr_decay(1e-4, 1.5)
+
+
+def test_bad_reader_and_rule_settings_are_clear_errors(silver):
+    from spacy_juicer.corpora.labels import LabelError
+    from spacy_juicer.student.decisions import check_negative_class
+
+    _, path = silver
+    with pytest.raises(LabelError, match="labels file"):
+        make_labelled_corpus(str(path / "silver.spacy"), "")
+    with pytest.raises(ValueError, match="min_types"):
+        KnowledgePretrainingCorpus(path / "silver.spacy", path / "descriptions.json", min_types=5, max_types=2)
+    with pytest.raises(ValueError, match="per_type"):
+        check_negative_class("softmax")
+    with pytest.raises(ValueError, match="epochs"):
+        make_blended_corpus(lambda nlp: iter(()), lambda nlp: iter(()), schedule="cosine", epochs=0)

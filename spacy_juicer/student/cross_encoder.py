@@ -20,7 +20,7 @@ from thinc.api import Dropout, Linear, Model
 from thinc.types import Floats3d
 
 from .encoders import MINILM, EncoderNotFoundError, not_found_message, resolve_encoder
-from .inputs import NEG_FILL, CrossEncoderInput, ZeroShotInput  # noqa: F401 (CrossEncoderInput: old name)
+from .inputs import NEG_FILL, ZeroShotInput
 from .pairs import (
     PairTemplate,
     assign_windows,

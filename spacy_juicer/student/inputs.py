@@ -36,7 +36,3 @@ class ZeroShotInput:
         if self.doc_labels is None:
             return range(len(self.descriptions))
         return self.doc_labels[d]
-
-
-# The name the cross-encoder has always exported.
-CrossEncoderInput = ZeroShotInput

@@ -208,11 +208,7 @@ def plan_batches(
                 types[i, offset_a + end - start + len(template.between) : length] = template.type_b
             key = (d, w)
             if key not in token_ids_cache:
-                tokens = numpy.nonzero(pieces.token_window == w)[0]
-                piece_rows = _pieces_of(pieces, tokens) - start
-                # A token longer than the overlap may stick out of its window: clip, not crash.
-                numpy.clip(piece_rows, 0, end - start - 1, out=piece_rows)
-                token_ids_cache[key] = (tokens, pieces.align_lengths[tokens], piece_rows)
+                token_ids_cache[key] = window_tokens(pieces, w)
             tokens, tok_lengths, piece_rows = token_ids_cache[key]
             rows.append(i * seq_len + offset_a + piece_rows)
             lengths.append(tok_lengths)
@@ -226,6 +222,17 @@ def plan_batches(
             dest=numpy.concatenate(dest).astype("int64"),
             n_pairs=len(chunk),
         )
+
+
+def window_tokens(pieces: DocPieces, w: int) -> Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """The tokens window ``w`` scores, their piece counts, and their pieces' rows inside the
+    window (after any leading special tokens are added by the caller)."""
+    start, end = pieces.windows[w]
+    tokens = numpy.nonzero(pieces.token_window == w)[0]
+    piece_rows = _pieces_of(pieces, tokens) - start
+    # A token longer than the overlap may stick out of its window: clip, not crash.
+    numpy.clip(piece_rows, 0, end - start - 1, out=piece_rows)
+    return tokens, pieces.align_lengths[tokens], piece_rows
 
 
 def output_offsets(n_tokens: Sequence[int], n_labels: Sequence[int]) -> numpy.ndarray:

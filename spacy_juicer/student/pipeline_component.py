@@ -26,7 +26,7 @@ from ..corpora.labels import LabelError, LabelsLike, normalize_labels
 from ..training.negatives import BUILTIN, load_negative_pool
 from .decisions import check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
 
-if TYPE_CHECKING:  # torch-free at import time: inputs.py is light, but keep the rule simple
+if TYPE_CHECKING:  # imported lazily at run time, like the models
     from .inputs import ZeroShotInput
 
 DEFAULT_MODEL_CONFIG = """

@@ -10,7 +10,7 @@ from typing import Any, Iterator, List, Optional, Sequence
 
 import numpy
 
-from .pairs import SENTINEL_A, DocPieces, EncoderBatch, _pieces_of
+from .pairs import SENTINEL_A, DocPieces, EncoderBatch, window_tokens
 
 
 @dataclass
@@ -75,13 +75,9 @@ def plan_sentence_batches(
             seqs.append(numpy.concatenate([template.before, ids, template.after]).astype("int64"))
         input_ids, attention, types, seq_len = _pad(seqs, template)
         for i, (_, d, w) in enumerate(chunk):
-            pieces = docs_pieces[d]
-            start, end = pieces.windows[w]
-            tokens = numpy.nonzero(pieces.token_window == w)[0]
-            piece_rows = _pieces_of(pieces, tokens) - start
-            numpy.clip(piece_rows, 0, end - start - 1, out=piece_rows)
+            tokens, tok_lengths, piece_rows = window_tokens(docs_pieces[d], w)
             rows.append(i * seq_len + offset + piece_rows)
-            lengths.append(pieces.align_lengths[tokens])
+            lengths.append(tok_lengths)
             dest.append(token_offsets[d] + tokens)
         yield EncoderBatch(
             input_ids=input_ids,

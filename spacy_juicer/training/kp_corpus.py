@@ -15,7 +15,7 @@ import logging
 import random
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
@@ -137,32 +137,6 @@ class KnowledgePretrainingCorpus:
             yield Example(predicted, reference)
 
 
-@registry.readers("spacy_juicer.KnowledgePretraining.v1")
-def make_kp_corpus(
-    path: str,
-    descriptions: str,
-    spans_key: Optional[str] = "silver",
-    min_types: int = 10,
-    max_types: int = 15,
-    negatives_per_step: int = 3,
-    epochs_per_step: int = 4,
-    max_docs_per_step: int = 50_000,
-    limit: int = 0,
-    min_type_count: int = 1,
-    seed: int = 0,
-) -> Callable[[Language], Iterator[Example]]:
-    """``[corpora.train]`` for knowledge pre-training on a silver DocBin (``critic``'s output)
-    and its types' descriptions (``describe``'s labels file)."""
-    return KnowledgePretrainingCorpus(
-        path,
-        descriptions,
-        spans_key=spans_key,
-        min_types=min_types,
-        max_types=max_types,
-        negatives_per_step=negatives_per_step,
-        epochs_per_step=epochs_per_step,
-        max_docs_per_step=max_docs_per_step,
-        limit=limit,
-        min_type_count=min_type_count,
-        seed=seed,
-    )
+# ``[corpora.train]`` for knowledge pre-training on a silver DocBin (``critic``'s output) and
+# its types' descriptions (``describe``'s labels file): the class is the registered reader.
+make_kp_corpus = registry.readers("spacy_juicer.KnowledgePretraining.v1")(KnowledgePretrainingCorpus)
