@@ -136,6 +136,9 @@ def evaluate_cmd(
     names_only: bool = typer.Option(False, "--names-only", help="Describe types by name only"),
     component: Optional[str] = typer.Option(None, "--component", help="Component name"),
     name: Optional[str] = typer.Option(None, "--name", help="Run name in tables"),
+    threshold: Optional[float] = typer.Option(
+        None, "--threshold", help="Decision threshold for this run (default: the pipeline's own)"
+    ),
 ) -> None:
     """Predict with new types set at run time and score (span and token level, P/R/F)."""
     from .evaluation import evaluate, metrics_table, write_metrics
@@ -143,7 +146,7 @@ def evaluate_cmd(
     try:
         metrics = evaluate(
             model, data, labels, batch_size=batch_size, limit=limit, names_only=names_only,
-            component=component, name=name,
+            component=component, name=name, threshold=threshold,
         )
     except _INPUT_ERRORS as err:
         _fail(err)

@@ -120,8 +120,13 @@ def evaluate(
     names_only: bool = False,
     component: Optional[str] = None,
     name: Optional[str] = None,
+    threshold: Optional[float] = None,
 ) -> Dict[str, Any]:
-    """Metrics of ``model`` (a path, a package name, or a loaded ``Language``) on ``data``."""
+    """Metrics of ``model`` (a path, a package name, or a loaded ``Language``) on ``data``.
+
+    ``threshold`` overrides the component's decision threshold for this run (e.g. one tuned on
+    the dev types); the pipeline's own setting is restored afterwards.
+    """
     from . import __version__
     from .student.scorer import score_zero_shot_ner
 
@@ -135,9 +140,18 @@ def evaluate(
     pipe.set_labels(label_map)
     inputs = [_copy_for_prediction(doc, nlp.vocab) for doc in gold]
     n_words = sum(len(doc) for doc in inputs)
-    start = time.perf_counter()
-    predicted = list(nlp.pipe(inputs, batch_size=batch_size))
-    seconds = time.perf_counter() - start
+    saved_threshold = pipe.cfg["threshold"]
+    if threshold is not None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], not {threshold}.")
+        pipe.cfg["threshold"] = threshold
+    try:
+        start = time.perf_counter()
+        predicted = list(nlp.pipe(inputs, batch_size=batch_size))
+        seconds = time.perf_counter() - start
+        used_threshold = pipe.cfg["threshold"]
+    finally:
+        pipe.cfg["threshold"] = saved_threshold
     examples = [Example(p, g) for p, g in zip(predicted, gold)]
     scorer = getattr(pipe, "scorer", None) or score_zero_shot_ner
     scores = scorer(examples, labels=list(label_map))
@@ -149,6 +163,7 @@ def evaluate(
         "data": str(data),
         "labels": str(labels) if not isinstance(labels, Mapping) else "given",
         "names_only": names_only,
+        "threshold": used_threshold,
         "types": list(label_map),
         "gold_types": types,
         "n_docs": len(gold),
