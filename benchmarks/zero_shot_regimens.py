@@ -60,7 +60,8 @@ def train_commands(args, regimen: str, out: Path) -> List[List[str]]:
     gold = ["--paths.train", str(split / "train.spacy"), "--paths.labels", str(split / "train.labels.json")]
     silver = ["--paths.silver", args.silver, "--paths.descriptions", args.descriptions]
     kp_scale = ["--kp.docs_per_step", str(args.kp_docs), "--kp.epochs_per_step", "1",
-                "--corpora.train.limit", str(args.kp_limit)]
+                "--corpora.train.limit", str(args.kp_limit), "--kp.type_sampling", args.type_sampling,
+                "--kp.other_type_weight", str(args.other_type_weight)]
     eval_every = ["--training.eval_frequency", str(max(args.updates // 4, 10))]
     # the configs' warmups are sized for full runs; a short run warms up for its first tenth
     warmup = ["--training.optimizer.learn_rate.warmup_steps", str(max(args.updates // 10, 1))]
@@ -186,6 +187,8 @@ def main() -> None:
     parser.add_argument("--seen-limit", type=int, default=200)
     parser.add_argument("--test-parts", default="test-jnlpba,test-bc2gm")
     parser.add_argument("--kp-limit", type=int, default=0, help="only the first N silver sentences (learning curve)")
+    parser.add_argument("--type-sampling", default="uniform", help="KP: uniform | sqrt | frequency")
+    parser.add_argument("--other-type-weight", type=float, default=1.0, help="KP: weight of other-type negatives")
     parser.add_argument("--tag", default="", help="suffix of the row's name (e.g. open, l300)")
     parser.add_argument("--gpu-id", type=int, default=-1)
     parser.add_argument("--report", action="store_true")
@@ -214,7 +217,7 @@ def main() -> None:
                   "train_seconds": seconds, "model": str(model.relative_to(ROOT)),
                   "scale": {k: getattr(args, k) for k in ("updates", "kf_updates", "kp_docs", "blend_epochs",
                                                           "gold_per_epoch", "dev_limit", "test_limit", "seen_limit",
-                                                          "kp_limit")},
+                                                          "kp_limit", "type_sampling", "other_type_weight")},
                   "scores": evaluate_all(args, model)}
         write_json(OUT / args.arch / f"{row}.json", result)
     (OUT / "regimens.md").write_text(report())

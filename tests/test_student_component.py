@@ -174,8 +174,28 @@ def test_class_weighted_loss_gradient_matches_finite_differences(trained_nlp, ne
         ner.cfg["negative_class"] = "per_type"
 
 
+def test_other_type_weight_scales_an_entity_tokens_other_type_entries(trained_nlp):
+    ner = trained_nlp.get_pipe("zero_shot_ner")
+    rng = numpy.random.default_rng(1)
+    logits = [rng.normal(size=(4, 3, 2)).astype("f")]
+    targets = [numpy.array([0, 1, 3, 0], dtype="i")]
+    full = ner._loss(logits, targets)[1][0]
+    ner.cfg["other_type_weight"] = 0.0
+    try:
+        loss, grads = ner._loss(logits, targets)
+        _check_gradient(ner, logits, targets, loss, grads, 1e-3)
+    finally:
+        ner.cfg["other_type_weight"] = 1.0
+    none = grads[0]
+    # token 1 is type column 0: its columns 1 and 2 no longer push; its own column still does
+    assert numpy.allclose(none[1, 1:], 0.0) and numpy.allclose(none[2, :2], 0.0)
+    assert numpy.allclose(none[1, 0], full[1, 0]) and not numpy.allclose(full[1, 1:], 0.0)
+    # non-entity tokens are unchanged
+    assert numpy.allclose(none[0], full[0]) and numpy.allclose(none[3], full[3])
+
+
 def _check_gradient(ner, logits, targets, loss, grads, eps):
-    for d in range(2):
+    for d in range(len(logits)):
         for index in numpy.ndindex(*logits[d].shape):
             bumped = [x.copy() for x in logits]
             bumped[d][index] += eps

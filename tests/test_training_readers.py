@@ -138,3 +138,20 @@ def test_bad_reader_and_rule_settings_are_clear_errors(silver):
         check_negative_class("softmax")
     with pytest.raises(ValueError, match="epochs"):
         make_blended_corpus(lambda nlp: iter(()), lambda nlp: iter(()), schedule="cosine", epochs=0)
+
+
+def test_kp_type_sampling_by_frequency_favours_frequent_types(silver):
+    from collections import Counter
+
+    nlp, path = silver
+    draws = {}
+    for sampling in ("uniform", "frequency"):
+        corpus = KnowledgePretrainingCorpus(path / "silver.spacy", path / "descriptions.json", min_types=1, max_types=1,
+                                            type_sampling=sampling, seed=0)
+        corpus._load(nlp)
+        draws[sampling] = Counter(corpus.draw_step()["types"][0] for _ in range(2000))
+    # Symptom has 3 mentions, City 1: drawn about 3x as often by frequency, alike when uniform
+    assert draws["frequency"]["Symptom"] > 2 * draws["frequency"]["City"]
+    assert 0.7 < draws["uniform"]["Symptom"] / draws["uniform"]["City"] < 1.4
+    with pytest.raises(ValueError, match="type_sampling"):
+        KnowledgePretrainingCorpus(path / "silver.spacy", path / "descriptions.json", type_sampling="zipf")

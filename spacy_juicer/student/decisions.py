@@ -40,15 +40,21 @@ def _softmax(x, axis=-1):
 
 
 def loss_and_grads(
-    outputs: Sequence, targets: Sequence[numpy.ndarray], negative_class: str, negative_weight: float, ops
+    outputs: Sequence,
+    targets: Sequence[numpy.ndarray],
+    negative_class: str,
+    negative_weight: float,
+    ops,
+    other_type_weight: float = 1.0,
 ) -> Tuple[float, List]:
     """Class-weighted loss over a batch and its gradient, same shapes as ``outputs``.
 
     The weight of a token is 1 when it is an entity and ``negative_weight`` when not. Per type,
     every entry of an entity token weighs 1 (its own type and each other type), and each of a
     non-entity token's K entries ``negative_weight / K``, so that together they weigh what the
-    "no entity" class weighs in the softmax rule. The loss is normalised by the summed token
-    weights.
+    "no entity" class weighs in the softmax rule; ``other_type_weight`` scales an entity
+    token's entries for the types it is not (overlapping silver types). The loss is normalised
+    by the summed token weights.
     """
     total = sum(float(numpy.where(t == 0, negative_weight, 1.0).sum()) for t in targets) or 1.0
     # per type, an entity token also carries K - 1 full "not this type" entries
@@ -74,7 +80,7 @@ def loss_and_grads(
             # the types apart (measured: weighted 1/K, a model given only Chemical's
             # description tagged 95% of the disease mentions).
             is_entity = (truth > 0)[:, None]
-            w = xp.where(y > 0, 1.0, xp.where(is_entity, 1.0, negative_weight / k)).astype("f") / total
+            w = xp.where(y > 0, 1.0, xp.where(is_entity, other_type_weight, negative_weight / k)).astype("f") / total
             loss -= float((w * (y * xp.log(p + 1e-9) + (1 - y) * xp.log(1 - p + 1e-9))).sum())
             d_margin = w * (p - y)
             d = xp.stack([d_margin, -d_margin], axis=-1).astype("f")

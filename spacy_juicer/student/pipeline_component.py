@@ -66,6 +66,7 @@ DEFAULT_SCORE_WEIGHTS = {
         "min_types_per_step": 10,
         "max_types_per_step": 15,
         "negative_weight": 1.0,
+        "other_type_weight": 1.0,
         "negative_class": "per_type",
         "negative_types": "builtin",
         "mask_prob": 0.7,
@@ -85,6 +86,7 @@ def make_zero_shot_ner(
     min_types_per_step: int,
     max_types_per_step: int,
     negative_weight: float,
+    other_type_weight: float,
     negative_class: str,
     negative_types: Optional[str],
     mask_prob: float,
@@ -101,6 +103,10 @@ def make_zero_shot_ner(
         then its docs' own types (``doc._.zero_shot_labels``), the known labels, and last the
         pool of negative types.
     negative_weight: weight of the "no entity" class in the loss.
+    other_type_weight: per_type rule, weight of an entity token's "not this type" entries for
+        the other scored types: 1.0 for gold types that exclude each other; lower for silver
+        data, whose types overlap (a disease the teacher called "Medical condition" is not
+        evidence against "Disease").
     negative_class: "per_type" (each type against no entity on its own, robust to added
         labels) or "max" (SMXM/JUICER: no entity is the max over types, one softmax).
     negative_types: the pool of negative types: "builtin" (shipped, ~300 broad types),
@@ -118,6 +124,7 @@ def make_zero_shot_ner(
         min_types_per_step=min_types_per_step,
         max_types_per_step=max_types_per_step,
         negative_weight=negative_weight,
+        other_type_weight=other_type_weight,
         negative_class=negative_class,
         negative_types=negative_types,
         mask_prob=mask_prob,
@@ -142,6 +149,7 @@ class ZeroShotNER(TrainablePipe):
         min_types_per_step: int = 10,
         max_types_per_step: int = 15,
         negative_weight: float = 1.0,
+        other_type_weight: float = 1.0,
         negative_class: str = "per_type",
         negative_types: Optional[str] = BUILTIN,
         mask_prob: float = 0.7,
@@ -156,6 +164,8 @@ class ZeroShotNER(TrainablePipe):
             raise ValueError("Need 1 <= min_types_per_step <= max_types_per_step.")
         if negative_weight <= 0:
             raise ValueError("negative_weight must be > 0.")
+        if not 0.0 <= other_type_weight <= 1.0:
+            raise ValueError(f"other_type_weight must be in [0, 1], not {other_type_weight}.")
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -169,6 +179,7 @@ class ZeroShotNER(TrainablePipe):
             "min_types_per_step": min_types_per_step,
             "max_types_per_step": max_types_per_step,
             "negative_weight": negative_weight,
+            "other_type_weight": other_type_weight,
             "negative_class": check_negative_class(negative_class),
             "negative_types": negative_types,
             "negative_pool": {},
@@ -388,7 +399,8 @@ class ZeroShotNER(TrainablePipe):
 
     def _loss(self, outputs: List[Any], targets: List[numpy.ndarray]) -> Tuple[float, List[Any]]:
         return loss_and_grads(
-            outputs, targets, self.cfg["negative_class"], self.cfg["negative_weight"], self.model.ops
+            outputs, targets, self.cfg["negative_class"], self.cfg["negative_weight"], self.model.ops,
+            other_type_weight=self.cfg.get("other_type_weight", 1.0),
         )
 
     def _gold_spans(self, doc: Doc) -> Sequence[Span]:

@@ -26,6 +26,10 @@ from ..corpora.doc_labels import set_doc_labels
 from ..corpora.labels import LabelError, read_labels_file
 
 logger = logging.getLogger("spacy_juicer.kp")
+# How a step draws its types: "uniform" (JUICER: every type alike) or by mention count to the
+# power 0.5 ("sqrt") or 1 ("frequency"), so that in a short run frequent types recur across
+# steps instead of each of hundreds of types being seen in about one step.
+TYPE_SAMPLING = {"uniform": 0.0, "sqrt": 0.5, "frequency": 1.0}
 PathLike = Union[str, Path]
 
 
@@ -45,10 +49,13 @@ class KnowledgePretrainingCorpus:
         max_docs_per_step: int = 50_000,
         limit: int = 0,
         min_type_count: int = 1,
+        type_sampling: str = "uniform",
         seed: int = 0,
     ) -> None:
         if not 1 <= min_types <= max_types:
             raise ValueError("KP reader: need 1 <= min_types <= max_types.")
+        if type_sampling not in TYPE_SAMPLING:
+            raise ValueError(f"KP reader: type_sampling must be one of {sorted(TYPE_SAMPLING)}, not {type_sampling!r}.")
         if epochs_per_step < 1 or max_docs_per_step < 1 or negatives_per_step < 0:
             raise ValueError("KP reader: epochs_per_step and max_docs_per_step >= 1, negatives_per_step >= 0.")
         self.path = Path(path)
@@ -62,6 +69,7 @@ class KnowledgePretrainingCorpus:
         self.max_docs_per_step = max_docs_per_step
         self.limit = limit
         self.min_type_count = min_type_count
+        self.type_sampling = type_sampling
         self.rng = random.Random(seed)
         self.calls = 0
         self._docs: Optional[List[Doc]] = None
@@ -83,6 +91,7 @@ class KnowledgePretrainingCorpus:
                     counts[s.label_] += 1
             described = set(self.descriptions)
             self.types = sorted(t for t in self._by_type if t in described and counts[t] >= self.min_type_count)
+            self._weights = [counts[t] ** TYPE_SAMPLING[self.type_sampling] for t in self.types]
             missing = sorted(set(self._by_type) - described)
             if missing:
                 logger.warning("KP reader: %d silver types have no description and are left out: %s", len(missing), ", ".join(missing[:10]))
@@ -100,7 +109,7 @@ class KnowledgePretrainingCorpus:
     def draw_step(self) -> Dict:
         """A new step: its types, its docs and its negative types."""
         k = min(self.rng.randint(self.min_types, self.max_types), len(self.types))
-        chosen = self.rng.sample(self.types, k)
+        chosen = self._sample_types(k)
         doc_ids = sorted({i for t in chosen for i in self._by_type[t]})
         if len(doc_ids) > self.max_docs_per_step:
             doc_ids = sorted(self.rng.sample(doc_ids, self.max_docs_per_step))
@@ -108,6 +117,15 @@ class KnowledgePretrainingCorpus:
         absent = [t for t in self.types if t not in mentioned and t not in chosen]
         negatives = self.rng.sample(absent, min(self.negatives_per_step, len(absent)))
         return {"types": chosen, "negatives": negatives, "docs": doc_ids}
+
+    def _sample_types(self, k: int) -> List[str]:
+        """k distinct types, each drawn with probability proportional to its weight (weighted
+        sampling without replacement: the k largest of u ** (1 / w), Efraimidis-Spirakis)."""
+        if self.type_sampling == "uniform":
+            return self.rng.sample(self.types, k)
+        keys = [self.rng.random() ** (1.0 / w) for w in self._weights]
+        order = sorted(range(len(self.types)), key=lambda i: keys[i], reverse=True)[:k]
+        return [self.types[i] for i in order]
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
         docs = self._load(nlp)
