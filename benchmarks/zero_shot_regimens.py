@@ -35,7 +35,6 @@ BLENDS = {
     "power0.2": ["--blend.schedule", "power", "--blend.n", "0.2"],
     "cosine": ["--blend.schedule", "cosine"],
 }
-THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
 ARCHS = {"bi": "spacy_juicer.BiEncoder.v1", "xenc": "spacy_juicer.CrossEncoder.v1"}
 
 
@@ -104,16 +103,12 @@ def suffix(args) -> str:
 def tune_threshold(args, nlp) -> Dict[str, float]:
     """The decision threshold with the best span macro F on the dev types (disjoint from the test
     types), so a model that ranks unseen types right but is under-confident is scored fairly."""
-    from spacy_juicer.evaluation import evaluate
+    from spacy_juicer.calibration import tune_threshold as tune
 
     split = Path(args.split_dir)
-    dev = {}
-    for t in THRESHOLDS:
-        m = evaluate(nlp, split / "dev.spacy", split / "dev.labels.json", limit=args.dev_limit, threshold=t)
-        dev[str(t)] = m["span_macro_f"]
-    best = max(THRESHOLDS, key=lambda t: (dev[str(t)], t))
-    print(f"  dev span macro F by threshold: {dev}; chosen {best}", flush=True)
-    return {"chosen": best, "dev_span_macro_f": dev}
+    found = tune(nlp, split / "dev.spacy", split / "dev.labels.json", limit=args.dev_limit)
+    print(f"  dev span macro F by threshold: {found['scores']}; chosen {found['threshold']}", flush=True)
+    return {"chosen": found["threshold"], "dev_span_macro_f": found["scores"]}
 
 
 def evaluate_all(args, model: Path) -> Dict[str, Dict]:
@@ -145,7 +140,7 @@ def report() -> str:
              "Span / token macro F1 (%) on the unseen test types (JNLPBA protein/DNA/RNA, BC2GM GENE) and on the seen "
              "train types (BC5CDR Chemical/Disease, first docs of BC5CDR train: seen sentences, a sanity check). "
              "'tuned': at the decision threshold with the best span macro F on the dev types (JNLPBA cell types, "
-             "disjoint from the test types), chosen from " + ", ".join(map(str, THRESHOLDS)) + ". Silver 'strict': "
+             "disjoint from the test types), chosen by `spacy_juicer.calibration.tune_threshold` from 0.05 to 0.5. Silver 'strict': "
              "the test types' mentions were removed from the silver data; 'open': the teacher's labels as they are "
              "(distillation, as UniversalNER evaluates). Each row's JSON holds its exact commands, scale and machine.", "",
              "| arch | regimen | silver | updates | JNLPBA span | JNLPBA tok | BC2GM span | BC2GM tok | JNLPBA span tuned | "

@@ -160,6 +160,31 @@ def evaluate_cmd(
         typer.echo(f"Saved {output} and {md}")
 
 
+@app.command("calibrate")
+def calibrate_cmd(
+    model: str = typer.Argument(..., help="Pipeline folder or package with zero_shot_ner"),
+    data: Path = typer.Argument(..., help="Gold DocBin of types the model was not trained on (a split's dev part)"),
+    output: Path = typer.Argument(..., help="Folder to save the pipeline with the chosen threshold"),
+    labels: Path = typer.Option(..., "--labels", "-l", help="Labels file {type: description} of the data's types"),
+    grid: str = typer.Option("0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5", "--grid", help="Thresholds to try, comma list"),
+    limit: int = typer.Option(0, "--limit", help="Only the first N docs (0 = all)"),
+    batch_size: int = typer.Option(32, "--batch-size", "-b"),
+    component: Optional[str] = typer.Option(None, "--component", help="Component name"),
+) -> None:
+    """Choose the decision threshold with the best span macro F on held-out types; save the pipeline with it."""
+    from .calibration import calibrate
+
+    try:
+        thresholds = [float(t) for t in grid.split(",") if t.strip()]
+        result = calibrate(model, data, labels, output, grid=thresholds, limit=limit, batch_size=batch_size,
+                           component=component)
+    except _INPUT_ERRORS as err:
+        _fail(err)
+    table = ", ".join(f"{t}: {100 * f:.1f}" for t, f in result["scores"].items())
+    typer.echo(f"span macro F (%) by threshold on {result['n_docs']} docs: {table}")
+    typer.echo(f"Chose {result['threshold']}; saved {output}")
+
+
 @app.command("report")
 def report_cmd(
     metrics: List[Path] = typer.Argument(..., help="Metrics JSON files of 'evaluate'"),

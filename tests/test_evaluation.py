@@ -136,3 +136,35 @@ def test_report_rejects_other_files(tmp_path):
     with pytest.raises(EvaluationError):
         from spacy_juicer.evaluation import read_metrics
         read_metrics([tmp_path / "missing.json"])
+
+
+@needs_minilm
+def test_calibrate_saves_the_threshold_chosen_on_held_out_data(trained_nlp, tmp_path):
+    import spacy
+
+    from spacy_juicer.calibration import calibrate, tune_threshold
+
+    data = gold_docbin(tmp_path / "gold.spacy", trained_nlp)
+    ner = trained_nlp.get_pipe("zero_shot_ner")
+    own_threshold, own_labels = ner.cfg["threshold"], dict(ner.cfg["labels"])
+    found = tune_threshold(trained_nlp, data, LABELS, grid=(0.3, 0.5, 1.0))
+    assert set(found["scores"]) == {"0.3", "0.5", "1.0"} and found["scores"]["1.0"] == 0.0
+    assert found["threshold"] in (0.3, 0.5) and found["scores"][str(found["threshold"])] == max(found["scores"].values())
+    assert ner.cfg["threshold"] == own_threshold and ner.cfg["labels"] == own_labels
+    # the scores at a threshold are those evaluate reports at it
+    at = evaluate(trained_nlp, data, LABELS, threshold=found["threshold"])
+    assert at["span_macro_f"] == pytest.approx(found["scores"][str(found["threshold"])])
+    trained_nlp.to_disk(tmp_path / "model")
+    result = calibrate(tmp_path / "model", data, _labels_path(tmp_path),
+                       tmp_path / "calibrated", grid=(0.3, 1.0))
+    loaded = spacy.load(tmp_path / "calibrated")
+    assert loaded.get_pipe("zero_shot_ner").cfg["threshold"] == pytest.approx(result["threshold"]) == 0.3
+    assert loaded.meta["juicer"]["calibration"]["scores"]["1.0"] == 0.0
+    with pytest.raises(EvaluationError, match="thresholds"):
+        tune_threshold(trained_nlp, data, LABELS, grid=(1.5,))
+
+
+def _labels_path(tmp_path):
+    path = tmp_path / "labels.json"
+    path.write_text(json.dumps(LABELS))
+    return path
