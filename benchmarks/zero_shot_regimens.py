@@ -160,7 +160,7 @@ def report() -> str:
         lines.append(
             f"| {r['arch']} | {r['regimen']} | {silver} | {r['scale']['updates']} | {cell('test-jnlpba', 'span_macro_f')} | "
             f"{cell('test-jnlpba', 'tok_macro_f')} | {cell('test-bc2gm', 'span_macro_f')} | {cell('test-bc2gm', 'tok_macro_f')} | "
-            f"{tuned('test-jnlpba')} | {tuned('test-bc2gm')} | {threshold} | {cell('seen', 'span_macro_f')} | {minutes} |"
+            f"{tuned('test-jnlpba')} | {tuned('test-bc2gm')} | {threshold:.2g} | {cell('seen', 'span_macro_f')} | {minutes} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -1,7 +1,7 @@
 """Why a model finds nothing: the probability it gives each gold mention's own type, against
 the highest probability it gives any type on the other tokens.
 
-    python benchmarks/calibration.py MODEL DATA.spacy LABELS.json --limit 200
+    python benchmarks/probability_profile.py MODEL DATA.spacy LABELS.json --limit 200
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def main() -> None:
     parser.add_argument("data")
     parser.add_argument("labels")
     parser.add_argument("--limit", type=int, default=200)
-    parser.add_argument("--output", default=str(RESULTS / "zero_shot" / "calibration.json"))
+    parser.add_argument("--output", default=str(RESULTS / "zero_shot" / "probability_profile.json"))
     args = parser.parse_args()
 
     import spacy
