@@ -144,8 +144,8 @@ def report() -> str:
              "the test types' mentions were removed from the silver data; 'open': the teacher's labels as they are "
              "(distillation, as UniversalNER evaluates). Each row's JSON holds its exact commands, scale and machine.", "",
              "| arch | regimen | silver | updates | JNLPBA span | JNLPBA tok | BC2GM span | BC2GM tok | JNLPBA span tuned | "
-             "BC2GM span tuned | threshold | seen span | train min |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "BC2GM span tuned | threshold | seen span | KP types | train min |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for path in rows:
         r = srsly.read_json(path)
         s = r["scores"]
@@ -157,10 +157,13 @@ def report() -> str:
         if uses_silver and r["scale"].get("kp_limit"):
             silver += f" (first {r['scale']['kp_limit']})"
         threshold = s["threshold"]["chosen"] if "threshold" in s else 0.5
+        scale = r["scale"]
+        kp_types = (f"{scale.get('type_sampling', 'uniform')}, {scale.get('other_type_weight', 1.0):g}"
+                    if uses_silver else "–")
         lines.append(
             f"| {r['arch']} | {r['regimen']} | {silver} | {r['scale']['updates']} | {cell('test-jnlpba', 'span_macro_f')} | "
             f"{cell('test-jnlpba', 'tok_macro_f')} | {cell('test-bc2gm', 'span_macro_f')} | {cell('test-bc2gm', 'tok_macro_f')} | "
-            f"{tuned('test-jnlpba')} | {tuned('test-bc2gm')} | {threshold:.2g} | {cell('seen', 'span_macro_f')} | {minutes} |"
+            f"{tuned('test-jnlpba')} | {tuned('test-bc2gm')} | {threshold:.2g} | {cell('seen', 'span_macro_f')} | {kp_types} | {minutes} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -182,8 +185,8 @@ def main() -> None:
     parser.add_argument("--seen-limit", type=int, default=200)
     parser.add_argument("--test-parts", default="test-jnlpba,test-bc2gm")
     parser.add_argument("--kp-limit", type=int, default=0, help="only the first N silver sentences (learning curve)")
-    parser.add_argument("--type-sampling", default="uniform", help="KP: uniform | sqrt | frequency")
-    parser.add_argument("--other-type-weight", type=float, default=1.0, help="KP: weight of other-type negatives")
+    parser.add_argument("--type-sampling", default="sqrt", help="KP: uniform | sqrt | frequency")
+    parser.add_argument("--other-type-weight", type=float, default=0.2, help="KP: weight of other-type negatives")
     parser.add_argument("--tag", default="", help="suffix of the row's name (e.g. open, l300)")
     parser.add_argument("--gpu-id", type=int, default=-1)
     parser.add_argument("--report", action="store_true")
