@@ -33,6 +33,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import spacy
+    import spacy_llm  # noqa: F401  (registers the llm_tasks and llm_models registries)
     from spacy.training import Example
     from spacy.util import filter_spans
 
