@@ -148,6 +148,8 @@ def report() -> str:
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for path in rows:
         r = srsly.read_json(path)
+        if "regimen" not in r:  # e.g. the teacher row of teacher_zero_shot.py
+            continue
         s = r["scores"]
         cell = lambda part, key: f"{100 * s[part][key]:.1f}" if part in s else "–"  # noqa: E731
         tuned = lambda part: f"{100 * s[part]['tuned']['span_macro_f']:.1f}" if "tuned" in s.get(part, {}) else "–"  # noqa: E731
