@@ -122,8 +122,8 @@ def evaluate_all(args, model: Path) -> Dict[str, Dict]:
     for part in args.test_parts.split(","):
         m = evaluate(nlp, split / f"{part}.spacy", split / f"{part}.labels.json", limit=args.test_limit)
         scores[part] = {k: m[k] for k in keys}
-        t = evaluate(nlp, split / f"{part}.spacy", split / f"{part}.labels.json", limit=args.test_limit,
-                     threshold=tuned["chosen"])
+        t = m if tuned["chosen"] == m["threshold"] else evaluate(
+            nlp, split / f"{part}.spacy", split / f"{part}.labels.json", limit=args.test_limit, threshold=tuned["chosen"])
         scores[part]["tuned"] = {k: t[k] for k in keys}
         print(f"  {part}: span macro F {m['span_macro_f']:.3f} (dev-tuned threshold: {t['span_macro_f']:.3f}), "
               f"token macro F {m['tok_macro_f']:.3f}", flush=True)

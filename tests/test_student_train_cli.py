@@ -5,9 +5,8 @@ from pathlib import Path
 
 import spacy
 import srsly
-from spacy.tokens import DocBin
 
-from .conftest import LABELS, TRAIN, make_examples, needs_minilm
+from .conftest import LABELS, needs_minilm, write_gold
 
 pytestmark = needs_minilm
 CONFIG = Path(__file__).parent.parent / "configs" / "student.cfg"
@@ -17,16 +16,11 @@ def test_spacy_train_and_evaluate(tmp_path):
     from spacy.cli.evaluate import evaluate
     from spacy.cli.train import train
 
-    nlp = spacy.blank("en")
-    db = DocBin()
-    for eg in make_examples(nlp, TRAIN):
-        db.add(eg.reference)
-    db.to_disk(tmp_path / "train.spacy")
-    srsly.write_json(tmp_path / "labels.json", LABELS)
+    train_path, labels_path = write_gold(tmp_path, "train")
     overrides = {
-        "paths.train": str(tmp_path / "train.spacy"),
-        "paths.dev": str(tmp_path / "train.spacy"),
-        "paths.labels": str(tmp_path / "labels.json"),
+        "paths.train": str(train_path),
+        "paths.dev": str(train_path),
+        "paths.labels": str(labels_path),
         "training.max_steps": 3,
         "training.eval_frequency": 2,
         "training.optimizer.learn_rate.warmup_steps": 1,

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 import spacy
 import srsly
-from spacy.tokens import DocBin
 
-from .conftest import LABELS, TRAIN, make_examples, needs_minilm
+from .conftest import LABELS, needs_minilm, write_gold
 from .test_training_readers import silver  # noqa: F401 (fixture)
 
 pytestmark = needs_minilm
@@ -24,13 +23,7 @@ SMALL = {
 
 @pytest.fixture()
 def gold(tmp_path):
-    nlp = spacy.blank("en")
-    db = DocBin()
-    for eg in make_examples(nlp, TRAIN):
-        db.add(eg.reference)
-    db.to_disk(tmp_path / "gold.spacy")
-    srsly.write_json(tmp_path / "gold.labels.json", LABELS)
-    return tmp_path / "gold.spacy", tmp_path / "gold.labels.json"
+    return write_gold(tmp_path)
 
 
 def test_kp_then_kf_with_the_fast_mode(silver, gold, tmp_path):  # noqa: F811

@@ -137,6 +137,9 @@ def _singularizer(nlp: Optional[Language]):
     return singularize
 
 
+SPLIT_ROLES = ("train", "dev", "test")
+
+
 def split_types(path: PathLike, roles: Iterable[str] = ("train", "dev", "test")) -> List[str]:
     """The types of a split file's parts with these roles, plus their synonym groups: JUICER
     removes every type of the benchmark's train, dev and test sets from the silver data."""
@@ -147,6 +150,9 @@ def split_types(path: PathLike, roles: Iterable[str] = ("train", "dev", "test"))
     except SplitError as err:
         raise CriticError(str(err)) from None
     roles = set(roles)
+    unknown = sorted(roles - set(SPLIT_ROLES))
+    if unknown:
+        raise CriticError(f"Unknown split role(s) {unknown}: the roles are {', '.join(SPLIT_ROLES)} (or 'none' on the CLI).")
     types: List[str] = []
     for name, part in split["parts"].items():
         if part.get("role", name) in roles:
