@@ -194,6 +194,14 @@ def test_other_type_weight_scales_an_entity_tokens_other_type_entries(trained_nl
     assert numpy.allclose(none[0], full[0]) and numpy.allclose(none[3], full[3])
 
 
+def test_other_type_weight_outside_0_1_is_a_clear_error():
+    import spacy
+
+    nlp = spacy.blank("en")
+    with pytest.raises(ValueError, match="other_type_weight must be in"):
+        nlp.add_pipe("zero_shot_ner", config={"model": SMALL_MODEL, "other_type_weight": 1.5})
+
+
 def _check_gradient(ner, logits, targets, loss, grads, eps):
     for d in range(len(logits)):
         for index in numpy.ndindex(*logits[d].shape):
