@@ -14,9 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
-from spacy.training import Example
-from spacy.util import minibatch
-
 from .evaluation import (
     EvaluationError,
     _copy_for_prediction,
@@ -27,9 +24,9 @@ from .evaluation import (
     load_pipeline,
     read_labels,
 )
+from .student.pipeline_component import THRESHOLD_GRID as THRESHOLDS
 
 PathLike = Union[str, Path]
-THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 
 
 def tune_threshold(
@@ -46,8 +43,6 @@ def tune_threshold(
     """The threshold of ``grid`` with the best ``metric`` on ``data`` (ties: the higher
     threshold, the more precise), with the score of every threshold. The pipeline's own
     threshold and labels are left as they were."""
-    from .student.scorer import score_zero_shot_ner
-
     if not grid or any(not 0.0 <= t <= 1.0 for t in grid):
         raise EvaluationError(f"thresholds must be in [0, 1]: {list(grid)}")
     name = find_component(nlp, component)
@@ -57,27 +52,15 @@ def tune_threshold(
     check_labels(label_map, gold_types(gold), str(labels) if not isinstance(labels, Mapping) else "given")
     own_labels = dict(pipe.cfg["labels"])
     pipe.set_labels(label_map)
-    docs = list(nlp.pipe((_copy_for_prediction(d, nlp.vocab) for d in gold), disable=[name]))
-    scores = []
-    for batch in minibatch(docs, batch_size):
-        scores.extend(pipe.predict(batch))
-    own = pipe.cfg["threshold"]
-    by_threshold: Dict[str, float] = {}
     try:
-        for threshold in grid:
-            pipe.cfg["threshold"] = threshold
-            decoded = [_copy_for_prediction(d, nlp.vocab) for d in docs]
-            pipe.set_annotations(decoded, scores)
-            result = score_zero_shot_ner([Example(p, g) for p, g in zip(decoded, gold)], labels=list(label_map))
-            by_threshold[str(threshold)] = float(result[metric])
+        docs = list(nlp.pipe((_copy_for_prediction(d, nlp.vocab) for d in gold), disable=[name]))
+        found = pipe.choose_threshold(docs, gold, grid=grid, metric=metric, batch_size=batch_size)
     finally:
-        pipe.cfg["threshold"] = own
         if own_labels:
             pipe.set_labels(own_labels)
         else:
             pipe.cfg["labels"] = {}
-    best = max(grid, key=lambda t: (by_threshold[str(t)], t))
-    return {"threshold": best, "metric": metric, "scores": by_threshold, "data": str(data), "n_docs": len(gold)}
+    return {**found, "data": str(data)}
 
 
 def calibrate(

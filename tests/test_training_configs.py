@@ -47,6 +47,12 @@ def test_kp_then_kf_with_the_fast_mode(silver, gold, tmp_path):  # noqa: F811
     train(CONFIGS / "kp.cfg", tmp_path / "kp", use_gpu=-1, overrides=kp)
     meta = srsly.read_json(tmp_path / "kp" / "model-last" / "meta.json")
     assert "span_macro_f" in meta["performance"]  # scored on the dev docs' own labels
+    # the threshold was chosen on the dev docs before the last evaluation, and kept
+    chosen = meta["juicer"]["calibration"]
+    assert chosen["step"] == 2 and chosen["n_docs"] == 6 and set(chosen["scores"]) == {"0.05", "0.1", "0.15", "0.2", "0.25", "0.3", "0.35", "0.4", "0.45", "0.5"}
+    assert chosen["scores"][f"{chosen['threshold']:g}"] == max(chosen["scores"].values())  # srsly reads 0.35 as 0.35000000000000003
+    kp_ner = spacy.load(tmp_path / "kp" / "model-last").get_pipe("zero_shot_ner")
+    assert kp_ner.cfg["threshold"] == pytest.approx(chosen["threshold"])
     kf = {
         **dev,
         "paths.kp_model": str(tmp_path / "kp" / "model-last"),
@@ -84,4 +90,16 @@ def test_blend_config_trains(silver, gold, tmp_path):  # noqa: F811
         "blend.max_updates": 3,
     }
     train(CONFIGS / "blend.cfg", tmp_path / "blend", use_gpu=-1, overrides=overrides)
-    assert (tmp_path / "blend" / "model-last" / "meta.json").exists()
+    meta = srsly.read_json(tmp_path / "blend" / "model-last" / "meta.json")
+    assert "threshold" in meta["juicer"]["calibration"]  # the chain ran the dev threshold too
+
+
+def test_chain_calls_each_callback_in_order():
+    from spacy.util import registry
+
+    calls = []
+    chained = registry.callbacks.get("spacy_juicer.chain.v1")(
+        lambda nlp, args: calls.append(("a", args["step"])), lambda nlp, args: calls.append(("b", args["step"]))
+    )
+    chained(None, {"step": 3})
+    assert calls == [("a", 3), ("b", 3)]

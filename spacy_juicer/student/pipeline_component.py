@@ -17,7 +17,7 @@ from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_examples, validate_get_examples
-from spacy.util import registry
+from spacy.util import minibatch, registry
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 
@@ -41,6 +41,9 @@ dropout = 0.1
 mixed_precision = false
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
+# the thresholds that choose_threshold tries by default: measured best values on unseen types
+# lie between 0.05 and 0.5 (benchmarks/results/zero_shot/regimens.md)
+THRESHOLD_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 
 DEFAULT_SCORE_WEIGHTS = {
     "span_macro_f": 1.0,
@@ -443,6 +446,44 @@ class ZeroShotNER(TrainablePipe):
                 taken.update(t.casefold() for t in picked)
         numpy.random.shuffle(types)
         return types
+
+    def choose_threshold(
+        self,
+        docs: Sequence[Doc],
+        references: Sequence[Doc],
+        *,
+        grid: Sequence[float] = THRESHOLD_GRID,
+        metric: str = "span_macro_f",
+        batch_size: int = 32,
+    ) -> Dict[str, Any]:
+        """The threshold of ``grid`` whose predictions on ``docs`` score best against
+        ``references`` (ties: the higher, the more precise), with the score of each. ``docs``
+        are what this component would receive (earlier components already run, per-doc labels
+        kept); the model runs once and each threshold only re-decodes. ``self.cfg`` is left as
+        it was: the caller decides whether to keep the choice."""
+        if not grid or any(not 0.0 <= float(t) <= 1.0 for t in grid):
+            raise ValueError(f"thresholds must be in [0, 1]: {list(grid)}")
+        docs, references = list(docs), list(references)
+        if len(docs) != len(references):
+            raise ValueError(f"{len(docs)} docs but {len(references)} references.")
+        scores: List[Any] = []
+        for batch in minibatch(docs, batch_size):
+            scores.extend(self.predict(batch))
+        own = self.cfg["threshold"]
+        by_threshold: Dict[str, float] = {}
+        try:
+            for threshold in grid:
+                self.cfg["threshold"] = float(threshold)
+                decoded = [doc.copy() for doc in docs]
+                self.set_annotations(decoded, scores)
+                result = self.score([Example(p, g) for p, g in zip(decoded, references)])
+                if metric not in result:
+                    raise ValueError(f"unknown metric {metric!r}; the scorer gives {sorted(result)}.")
+                by_threshold[str(threshold)] = float(result[metric] or 0.0)
+        finally:
+            self.cfg["threshold"] = own
+        best = max(grid, key=lambda t: (by_threshold[str(t)], t))
+        return {"threshold": float(best), "metric": metric, "scores": by_threshold, "n_docs": len(docs)}
 
     # ------------------------------------------------------------------ score
     def score(self, examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:

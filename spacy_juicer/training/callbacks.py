@@ -1,12 +1,14 @@
 """Callbacks that ``spacy train`` calls: per-epoch learning-rate decay (Huang et al.: x0.95
 after each epoch), which a step-based Thinc schedule cannot express when epochs differ in
-length (blended or KP epochs)."""
+length (blended or KP epochs); the decision threshold chosen on the dev types before each
+evaluation; and a chain, since ``before_update`` is one slot."""
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, List, Optional
 
 from spacy.language import Language
-from spacy.util import registry
+from spacy.training import Example
+from spacy.util import registry, resolve_dot_names
 
 
 @registry.callbacks("spacy_juicer.epoch_lr_decay.v1")
@@ -21,3 +23,57 @@ def make_epoch_lr_decay(initial_rate: float, decay: float = 0.95) -> Callable[[L
             optimizer.learn_rate = initial_rate * decay ** int(args.get("epoch", 0))
 
     return before_update
+
+
+@registry.callbacks("spacy_juicer.dev_threshold.v1")
+def make_dev_threshold(
+    component: str = "zero_shot_ner",
+    grid: Optional[List[float]] = None,
+    metric: str = "span_macro_f",
+    every: int = 0,
+) -> Callable[[Language, Dict[str, Any]], None]:
+    """``[training.before_update]``: before each step that ``spacy train`` scores (every
+    ``eval_frequency`` steps unless ``every`` is given), choose the component's threshold on the
+    dev corpus and keep it, so the dev score, ``model-best`` and the saved pipeline use it.
+
+    Why: on a zero-shot split the dev types are unseen, and a student is under-confident on
+    unseen types; at a fixed 0.5 its dev score stays 0 and ``model-best`` is arbitrary. The
+    threshold is chosen one update before the score (``before_update`` runs before the step's
+    update), which is what fits in spaCy's loop; the choice is in ``nlp.meta["juicer"]``."""
+    state: Dict[str, Any] = {"examples": None}
+
+    def dev_examples(nlp: Language) -> List[Example]:
+        if state["examples"] is None:
+            config = nlp.config.interpolate()
+            corpus = resolve_dot_names(config, [config["training"]["dev_corpus"]])[0]
+            state["examples"] = list(corpus(nlp))
+        return state["examples"]
+
+    def before_update(nlp: Language, args: Dict[str, Any]) -> None:
+        step = int(args.get("step", 0))
+        frequency = every or int(nlp.config["training"]["eval_frequency"])
+        if step % frequency:
+            return
+        examples = dev_examples(nlp)
+        if not examples:
+            return
+        pipe = nlp.get_pipe(component)
+        docs = list(nlp.pipe((eg.predicted.copy() for eg in examples), disable=[component]))
+        options = {"grid": tuple(grid)} if grid else {}
+        found = pipe.choose_threshold(docs, [eg.reference for eg in examples], metric=metric, **options)
+        pipe.cfg["threshold"] = found["threshold"]
+        nlp.meta.setdefault("juicer", {})["calibration"] = {**found, "data": "dev corpus", "step": step}
+
+    return before_update
+
+
+@registry.callbacks("spacy_juicer.chain.v1")
+def make_chain(*callbacks: Callable[..., Any]) -> Callable[..., None]:
+    """Several callbacks in the one slot that ``spacy train`` has (e.g. ``before_update``:
+    per-epoch learning-rate decay and the dev threshold), called in order."""
+
+    def chained(*args: Any) -> None:
+        for callback in callbacks:
+            callback(*args)
+
+    return chained
