@@ -13,6 +13,7 @@ it read the descriptions?
   mentions tagged (any overlap) as A. A model that ignores descriptions tags both kinds alike.
 
     python benchmarks/label_robustness.py --model gold=training/gold/model-last \\
+        --model "gold at 0.3=training/gold/model-last,threshold=0.3" \\
         --data corpus/bc5cdr_dev.spacy --labels spacy_juicer/corpora/descriptions/bc5cdr.json --limit 150
 """
 from __future__ import annotations
@@ -72,7 +73,7 @@ def leakage(examples, only: str, other: str) -> Dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", action="append", required=True, help="name=path of a trained pipeline (repeatable)")
+    parser.add_argument("--model", action="append", required=True, help="name=path of a trained pipeline, or name=path,threshold=0.5 to score it at that threshold (repeatable)")
     parser.add_argument("--data", required=True, help="gold DocBin of the seen types")
     parser.add_argument("--labels", required=True, help="labels file of the seen types")
     parser.add_argument("--distractors", default=str(HERE / "data" / "distractors.json"))
@@ -84,7 +85,7 @@ def main() -> None:
     import spacy
 
     from spacy_juicer.corpora.labels import read_labels_file
-    from spacy_juicer.evaluation import load_gold
+    from spacy_juicer.evaluation import find_component, load_gold
 
     seen = read_labels_file(args.labels)
     distractors = read_labels_file(args.distractors)
@@ -92,7 +93,10 @@ def main() -> None:
     results = {**header(), "data": args.data, "labels": args.labels, "limit": args.limit, "models": {}}
     for spec in args.model:
         name, path = spec.split("=", 1)
+        path, _, threshold = path.partition(",threshold=")
         nlp = spacy.load(path)
+        if threshold:  # e.g. 0.5 for a pipeline that carries a calibrated threshold
+            nlp.get_pipe(find_component(nlp)).cfg["threshold"] = float(threshold)
         gold = load_gold(args.data, nlp.vocab, args.limit)
         rows = {}
         for n in counts:
@@ -108,7 +112,7 @@ def main() -> None:
         for a, b in (names, names[::-1]):
             alone[a] = leakage(predict(nlp, gold, {a: seen[a]}), a, b)
             print(f"{name}: only {a}'s description: {alone[a]}", flush=True)
-        results["models"][name] = {"path": path, "added_labels": rows, "swap": swap, "one_description": alone}
+        results["models"][name] = {"path": path, "threshold": nlp.get_pipe(find_component(nlp)).cfg["threshold"], "added_labels": rows, "swap": swap, "one_description": alone}
     out = Path(args.output)
     write_json(out, results)
     out.with_suffix(".md").write_text(markdown(results, counts))
