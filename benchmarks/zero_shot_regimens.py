@@ -51,7 +51,8 @@ def run(cmd: List[str], log: Path) -> float:
 def train_commands(args, regimen: str, out: Path) -> List[List[str]]:
     py = sys.executable
     split = Path(args.split_dir)
-    common = ["--gpu-id", str(args.gpu_id), "--components.zero_shot_ner.model.@architectures", ARCHS[args.arch]]
+    seed = ["--system.seed", str(args.seed)] if args.seed is not None else []
+    common = ["--gpu-id", str(args.gpu_id), "--components.zero_shot_ner.model.@architectures", ARCHS[args.arch], *seed]
     dev = [
         "--paths.dev", str(split / "dev.spacy"), "--paths.dev_labels", str(split / "dev.labels.json"),
         "--corpora.dev.limit", str(args.dev_limit), "--training.logger.progress_bar", "false",
@@ -82,7 +83,7 @@ def train_commands(args, regimen: str, out: Path) -> List[List[str]]:
     if regimen == "kp":
         return [kp]
     if regimen == "kp_kf":
-        kf = [py, "-m", "spacy", "train", "configs/kf.cfg", "--output", str(out), "--gpu-id", str(args.gpu_id),
+        kf = [py, "-m", "spacy", "train", "configs/kf.cfg", "--output", str(out), "--gpu-id", str(args.gpu_id), *seed,
               "--paths.kp_model", str(kp_out / "model-last"), *gold, *dev,
               "--training.max_epochs", "0", "--training.max_steps", str(args.kf_updates),
               "--training.eval_frequency", str(max(args.kf_updates // 3, 10)), *kf_warmup]
@@ -164,6 +165,8 @@ def report() -> str:
         scale = r["scale"]
         kp_types = (f"{scale.get('type_sampling', 'uniform')}, {scale.get('other_type_weight', 1.0):g}"
                     if uses_silver else "–")
+        if scale.get("seed") is not None:
+            kp_types += f", seed {scale['seed']}"
         lines.append(
             f"| {r['arch']} | {r['regimen']} | {silver} | {r['scale']['updates']} | {cell('test-jnlpba', 'span_macro_f')} | "
             f"{cell('test-jnlpba', 'tok_macro_f')} | {cell('test-bc2gm', 'span_macro_f')} | {cell('test-bc2gm', 'tok_macro_f')} | "
@@ -192,6 +195,7 @@ def main() -> None:
     parser.add_argument("--type-sampling", default="sqrt", help="KP: uniform | sqrt | frequency")
     parser.add_argument("--other-type-weight", type=float, default=0.2, help="KP: weight of other-type negatives")
     parser.add_argument("--tag", default="", help="suffix of the row's name (e.g. open, l300)")
+    parser.add_argument("--seed", type=int, default=None, help="system.seed of every run (default: the configs'): run-to-run spread")
     parser.add_argument("--gpu-id", type=int, default=-1)
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
@@ -219,7 +223,7 @@ def main() -> None:
                   "train_seconds": seconds, "model": str(model.relative_to(ROOT)),
                   "scale": {k: getattr(args, k) for k in ("updates", "kf_updates", "kp_docs", "blend_epochs",
                                                           "gold_per_epoch", "dev_limit", "test_limit", "seen_limit",
-                                                          "kp_limit", "type_sampling", "other_type_weight")},
+                                                          "kp_limit", "type_sampling", "other_type_weight", "seed")},
                   "scores": evaluate_all(args, model)}
         write_json(OUT / args.arch / f"{row}.json", result)
     (OUT / "regimens.md").write_text(report())
