@@ -60,8 +60,10 @@ def train_commands(args, regimen: str, out: Path) -> List[List[str]]:
     gold = ["--paths.train", str(split / "train.spacy"), "--paths.labels", str(split / "train.labels.json")]
     silver = ["--paths.silver", args.silver, "--paths.descriptions", args.descriptions]
     kp_scale = ["--kp.docs_per_step", str(args.kp_docs), "--kp.epochs_per_step", "1",
-                "--corpora.train.limit", str(args.kp_limit), "--kp.type_sampling", args.type_sampling,
-                "--kp.other_type_weight", str(args.other_type_weight)]
+                "--kp.type_sampling", args.type_sampling, "--kp.other_type_weight", str(args.other_type_weight)]
+    # the KP reader is corpora.train in kp.cfg and corpora.train.silver inside blend.cfg's blend
+    kp_limit = ["--corpora.train.limit", str(args.kp_limit)]
+    blend_limit = ["--corpora.train.silver.limit", str(args.kp_limit)]
     eval_every = ["--training.eval_frequency", str(max(args.updates // 4, 10))]
     # the configs' warmups are sized for full runs; a short run warms up for its first tenth
     warmup = ["--training.optimizer.learn_rate.warmup_steps", str(max(args.updates // 10, 1))]
@@ -79,7 +81,7 @@ def train_commands(args, regimen: str, out: Path) -> List[List[str]]:
                  *(rule if regimen == "gold_max" else []), *eval_every, *warmup]]
     kp_out = out.parent / ("kp" + suffix(args))
     kp = [py, "-m", "spacy", "train", "configs/kp.cfg", "--output", str(kp_out), *common, *silver, *dev,
-          *kp_scale, "--kp.max_updates", str(args.updates), *eval_every, *warmup]
+          *kp_scale, *kp_limit, "--kp.max_updates", str(args.updates), *eval_every, *warmup]
     if regimen == "kp":
         return [kp]
     if regimen == "kp_kf":
@@ -91,7 +93,7 @@ def train_commands(args, regimen: str, out: Path) -> List[List[str]]:
         return [kf] if (kp_out / "model-last").exists() else [kp, kf]
     if regimen in BLENDS:
         return [[py, "-m", "spacy", "train", "configs/blend.cfg", "--output", str(out), *common, *silver, *gold, *dev,
-                 *kp_scale, *BLENDS[regimen], "--blend.epochs", str(args.blend_epochs),
+                 *kp_scale, *blend_limit, *BLENDS[regimen], "--blend.epochs", str(args.blend_epochs),
                  "--blend.gold_per_epoch", str(args.gold_per_epoch), "--blend.max_updates", str(args.updates),
                  *eval_every]]
     raise SystemExit(f"unknown regimen {regimen}")

@@ -111,6 +111,13 @@ def test_blended_reader_mixes_the_scheduled_shares(silver):
     assert sizes == [6 + 0, 3 + 2, 0 + 4]
     both = make_blended_corpus(silver_reader, gold_reader, schedule="all", epochs=3)
     assert len(list(both(nlp))) == 10
+    # gold_per_epoch: each epoch a fresh sample of the whole gold corpus, not its first docs
+    sampled = make_blended_corpus(silver_reader, gold_reader, schedule="gold", epochs=3, gold_per_epoch=2)
+    epochs = [[eg.reference.text for eg in sampled(nlp)] for _ in range(8)]
+    assert all(len(texts) == 2 for texts in epochs)
+    assert len({text for texts in epochs for text in texts}) == 4  # all 4 gold docs over the run
+    with pytest.raises(ValueError, match="gold_per_epoch"):
+        make_blended_corpus(silver_reader, gold_reader, gold_per_epoch=-1)
 
 
 def test_epoch_lr_decay_sets_the_rate_of_each_epoch():

@@ -65,10 +65,15 @@ def make_blended_corpus(
     k: float = 8.0,
     n: float = 0.2,
     seed: int = 0,
+    gold_per_epoch: int = 0,
 ) -> Callable[[Language], Iterator[Example]]:
     """``[corpora.train]``: silver and gold blended by ``schedule`` over ``epochs`` epochs
-    (after the last, the last epoch's shares hold)."""
+    (after the last, the last epoch's shares hold). ``gold_per_epoch`` > 0: each epoch's gold
+    pool is a fresh random sample of that many docs of the whole gold corpus (its ``w1`` share
+    is then taken), so short epochs still see all the gold over a run, not only its first docs."""
     silver_share(schedule, 0, epochs, k, n)  # validate early
+    if gold_per_epoch < 0:
+        raise ValueError(f"gold_per_epoch must be >= 0, not {gold_per_epoch}.")
     rng = random.Random(seed)
     state = {"epoch": 0, "gold": None}
 
@@ -80,7 +85,10 @@ def make_blended_corpus(
         if state["gold"] is None:
             state["gold"] = list(gold(nlp))
         chosen = _take(list(silver(nlp)), w0, rng) if w0 > 0 else []
-        chosen += _take(state["gold"], w1, rng)
+        pool = state["gold"]
+        if 0 < gold_per_epoch < len(pool):
+            pool = rng.sample(pool, gold_per_epoch)
+        chosen += _take(pool, w1, rng)
         rng.shuffle(chosen)
         yield from chosen
 
