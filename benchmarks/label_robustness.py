@@ -94,9 +94,15 @@ def main() -> None:
     for spec in args.model:
         name, path = spec.split("=", 1)
         path, _, threshold = path.partition(",threshold=")
+        try:
+            value = float(threshold) if threshold else None
+        except ValueError:
+            value = -1.0
+        if value is not None and not 0.0 <= value <= 1.0:
+            parser.error(f"--model {spec!r}: threshold must be a number in [0, 1]")
         nlp = spacy.load(path)
-        if threshold:  # e.g. 0.5 for a pipeline that carries a calibrated threshold
-            nlp.get_pipe(find_component(nlp)).cfg["threshold"] = float(threshold)
+        if value is not None:  # e.g. 0.5 for a pipeline that carries a calibrated threshold
+            nlp.get_pipe(find_component(nlp)).cfg["threshold"] = value
         gold = load_gold(args.data, nlp.vocab, args.limit)
         rows = {}
         for n in counts:

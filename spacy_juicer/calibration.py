@@ -43,8 +43,6 @@ def tune_threshold(
     """The threshold of ``grid`` with the best ``metric`` on ``data`` (ties: the higher
     threshold, the more precise), with the score of every threshold. The pipeline's own
     threshold and labels are left as they were."""
-    if not grid or any(not 0.0 <= t <= 1.0 for t in grid):
-        raise EvaluationError(f"thresholds must be in [0, 1]: {list(grid)}")
     name = find_component(nlp, component)
     pipe = nlp.get_pipe(name)
     gold = load_gold(data, nlp.vocab, limit)
@@ -55,6 +53,8 @@ def tune_threshold(
     try:
         docs = list(nlp.pipe((_copy_for_prediction(d, nlp.vocab) for d in gold), disable=[name]))
         found = pipe.choose_threshold(docs, gold, grid=grid, metric=metric, batch_size=batch_size)
+    except ValueError as err:  # a bad grid or metric: the component's check, in the CLI's error type
+        raise EvaluationError(str(err)) from None
     finally:
         if own_labels:
             pipe.set_labels(own_labels)

@@ -1,59 +1,50 @@
-"""Every function spacy-juicer registers is also an entry point in setup.cfg.
+"""Every function spacy-juicer registers is also an installed entry point.
 
 ``spacy train`` and ``spacy project run`` resolve a config in a process that never imports
-spacy_juicer; only the entry points make its functions known there. A function that is
-registered but not listed works in the tests (they import the package) and fails for users
-with "Could not find function 'spacy_juicer....'". This happened once: this test guards it.
+spacy_juicer; only the entry points (``setup.cfg``, read by catalogue through
+``importlib.metadata``) make its functions known there. A function that is registered but not
+listed works in the tests (they import the package) and fails for users with "Could not find
+function 'spacy_juicer....'". This happened once: this test guards it.
 """
 from __future__ import annotations
 
-import configparser
 import importlib
 import pkgutil
-from pathlib import Path
+from importlib.metadata import entry_points
 
-from spacy.util import registry as spacy_registry
+from spacy.util import registry
 
 import spacy_juicer
 
-SETUP = Path(__file__).parent.parent / "setup.cfg"
-# entry-point group -> the registry it fills
+# entry-point group -> the registry it fills (spacy-llm adds llm_tasks and llm_models to spaCy's)
 GROUPS = {
-    "spacy_architectures": ("spacy", "architectures"),
-    "spacy_scorers": ("spacy", "scorers"),
-    "spacy_readers": ("spacy", "readers"),
-    "spacy_misc": ("spacy", "misc"),
-    "spacy_callbacks": ("spacy", "callbacks"),
-    "thinc_llm_tasks": ("spacy_llm", "llm_tasks"),  # spacy-llm adds these to spaCy's registry
-    "thinc_llm_models": ("spacy_llm", "llm_models"),
+    "spacy_architectures": "architectures",
+    "spacy_scorers": "scorers",
+    "spacy_readers": "readers",
+    "spacy_misc": "misc",
+    "spacy_callbacks": "callbacks",
+    "thinc_llm_tasks": "llm_tasks",
+    "thinc_llm_models": "llm_models",
 }
 
 
-def declared() -> dict:
-    parser = configparser.ConfigParser()
-    parser.optionxform = str  # keep the names' case
-    parser.read(SETUP)
-    section = parser["options.entry_points"]
-    groups = {}
-    for group in GROUPS:
-        lines = [line.strip() for line in section.get(group, "").splitlines() if line.strip()]
-        groups[group] = {line.split("=", 1)[0].strip(): line.split("=", 1)[1].strip() for line in lines}
-    return groups
+def ours(group: str):
+    return [ep for ep in entry_points(group=group) if ep.value.startswith("spacy_juicer.")]
 
 
 def test_every_registered_function_is_an_entry_point():
+    import spacy_llm  # noqa: F401  (its registries)
+
     for module in pkgutil.walk_packages(spacy_juicer.__path__, "spacy_juicer."):
         importlib.import_module(module.name)
-    groups = declared()
-    for group, (package, name) in GROUPS.items():
-        importlib.import_module(package)
-        registry = getattr(spacy_registry, name)
-        ours = {n for n in registry.get_all() if n.startswith("spacy_juicer.")}
-        assert ours <= set(groups[group]), f"{group} lacks {sorted(ours - set(groups[group]))} (setup.cfg)"
+    for group, name in GROUPS.items():
+        registered = {n for n in getattr(registry, name).get_all() if n.startswith("spacy_juicer.")}
+        listed = {ep.name for ep in ours(group)}
+        missing = sorted(registered - listed)
+        assert not missing, f"{group} lacks {missing}: add them to setup.cfg and reinstall (pip install -e .)"
 
 
 def test_every_entry_point_names_a_real_function():
-    for group, entries in declared().items():
-        for name, target in entries.items():
-            module, _, attr = target.partition(":")
-            assert callable(getattr(importlib.import_module(module), attr)), f"{group}: {name} -> {target}"
+    for group in GROUPS:
+        for ep in ours(group):
+            assert callable(ep.load()), f"{group}: {ep.name} -> {ep.value}"

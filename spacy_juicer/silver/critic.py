@@ -137,22 +137,19 @@ def _singularizer(nlp: Optional[Language]):
     return singularize
 
 
-SPLIT_ROLES = ("train", "dev", "test")
-
-
 def split_types(path: PathLike, roles: Iterable[str] = ("train", "dev", "test")) -> List[str]:
     """The types of a split file's parts with these roles, plus their synonym groups: JUICER
     removes every type of the benchmark's train, dev and test sets from the silver data."""
-    from ..corpora.splits import SplitError, load_split  # the one reader (and checker) of split files
+    from ..corpora.splits import ROLES, SplitError, load_split  # the one reader (and checker) of split files
 
     try:
         split = load_split(path)
     except SplitError as err:
         raise CriticError(str(err)) from None
     roles = set(roles)
-    unknown = sorted(roles - set(SPLIT_ROLES))
+    unknown = sorted(roles - set(ROLES))
     if unknown:
-        raise CriticError(f"Unknown split role(s) {unknown}: the roles are {', '.join(SPLIT_ROLES)} (or 'none' on the CLI).")
+        raise CriticError(f"Unknown split role(s) {unknown}: the roles are {', '.join(ROLES)} (or 'none' on the CLI).")
     types: List[str] = []
     for name, part in split["parts"].items():
         if part.get("role", name) in roles:

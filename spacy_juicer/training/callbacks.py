@@ -30,16 +30,17 @@ def make_dev_threshold(
     component: str = "zero_shot_ner",
     grid: Optional[List[float]] = None,
     metric: str = "span_macro_f",
-    every: int = 0,
 ) -> Callable[[Language, Dict[str, Any]], None]:
     """``[training.before_update]``: before each step that ``spacy train`` scores (every
-    ``eval_frequency`` steps unless ``every`` is given), choose the component's threshold on the
-    dev corpus and keep it, so the dev score, ``model-best`` and the saved pipeline use it.
+    ``[training] eval_frequency`` steps), choose the component's threshold on the dev corpus
+    and keep it, so the dev score, ``model-best`` and the saved pipeline use it.
 
     Why: on a zero-shot split the dev types are unseen, and a student is under-confident on
     unseen types; at a fixed 0.5 its dev score stays 0 and ``model-best`` is arbitrary. The
     threshold is chosen one update before the score (``before_update`` runs before the step's
-    update), which is what fits in spaCy's loop; the choice is in ``nlp.meta["juicer"]``."""
+    update), which is what fits in spaCy's loop; the choice is in ``nlp.meta["juicer"]``. Cost:
+    one more prediction pass over the dev corpus per evaluation (spaCy's own scoring is the
+    other), then a re-decode per threshold."""
     state: Dict[str, Any] = {"examples": None}
 
     def dev_examples(nlp: Language) -> List[Example]:
@@ -51,8 +52,7 @@ def make_dev_threshold(
 
     def before_update(nlp: Language, args: Dict[str, Any]) -> None:
         step = int(args.get("step", 0))
-        frequency = every or int(nlp.config["training"]["eval_frequency"])
-        if step % frequency:
+        if step % int(nlp.config["training"]["eval_frequency"]):
             return
         examples = dev_examples(nlp)
         if not examples:
