@@ -16,9 +16,16 @@ fi
 if [ "${REBUILD_LLAMA:-0}" = 1 ] || ! "$PYTHON" -c "import llama_cpp" 2>/dev/null; then
   SPEC=${LLAMA_SPEC:-llama-cpp-python==0.3.36}  # the `llama` extra of setup.cfg
   echo "+ building $SPEC (about 7 minutes on 2 cores)"
-  CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}" \
+  export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
+  if [ "${REBUILD_LLAMA:-0}" = 1 ]; then
     "$PYTHON" -m pip install --no-cache-dir --force-reinstall --no-deps "$SPEC"
+  fi
+  # With its dependencies (diskcache, jinja2, ...) under the project's pins: `import llama_cpp`
+  # needs them, and a --no-deps install only worked where they had been installed by hand.
+  "$PYTHON" -m pip install --no-cache-dir -c constraints.txt "$SPEC"
 fi
+# A build without its dependencies fails here, not at the first uncached sentence.
+"$PYTHON" -c "import llama_cpp; print('llama-cpp-python', llama_cpp.__version__)"
 # The exact pip command is printed by the model registry, so the two can never disagree.
 CMD=$("$PYTHON" -c "import sys; from spacy_juicer.teacher.models.gguf_files import pip_command; print(pip_command(sys.argv[1], python=sys.argv[2]))" "$MODEL" "$PYTHON")
 echo "+ $CMD"
