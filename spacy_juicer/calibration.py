@@ -16,12 +16,12 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 from .evaluation import (
     EvaluationError,
-    _copy_for_prediction,
     check_labels,
     find_component,
     gold_types,
     load_gold,
     load_pipeline,
+    read_forms,
     read_labels,
 )
 from .student.pipeline_component import THRESHOLD_GRID as THRESHOLDS
@@ -32,8 +32,9 @@ PathLike = Union[str, Path]
 def tune_threshold(
     nlp,
     data: PathLike,
-    labels: Union[PathLike, Mapping[str, str]],
+    labels: Union[PathLike, Mapping[str, str], None] = None,
     *,
+    forms: Union[PathLike, Mapping[str, Mapping[str, str]], None] = None,
     grid: Sequence[float] = THRESHOLDS,
     limit: int = 0,
     batch_size: int = 32,
@@ -41,32 +42,37 @@ def tune_threshold(
     metric: str = "span_macro_f",
 ) -> Dict[str, Any]:
     """The threshold of ``grid`` with the best ``metric`` on ``data`` (ties: the higher
-    threshold, the more precise), with the score of every threshold. The pipeline's own
-    threshold and labels are left as they were."""
+    threshold, the more precise), with the score of every threshold. With ``forms`` (every
+    form of the dev types' descriptions, ``corpora.forms``), the best *worst* form: a threshold
+    that only serves our own wording would not serve a user's. The pipeline's own threshold
+    and labels are left as they were."""
+    if (labels is None) == (forms is None):
+        raise EvaluationError("Give the types' descriptions: either a labels file or a forms file.")
     name = find_component(nlp, component)
     pipe = nlp.get_pipe(name)
     gold = load_gold(data, nlp.vocab, limit)
-    label_map = read_labels(labels)
-    check_labels(label_map, gold_types(gold), str(labels) if not isinstance(labels, Mapping) else "given")
-    own_labels = dict(pipe.cfg["labels"])
-    pipe.set_labels(label_map)
+    source = str(forms if forms is not None else labels)
+    label_sets = read_forms(forms) if forms is not None else {"given": read_labels(labels)}
+    for form, label_map in label_sets.items():
+        check_labels(label_map, gold_types(gold), source if forms is None else f"{source} ({form})")
+    docs = list(nlp.pipe((pipe.copy_for_prediction(d) for d in gold), disable=[name]))
     try:
-        docs = list(nlp.pipe((_copy_for_prediction(d, nlp.vocab) for d in gold), disable=[name]))
-        found = pipe.choose_threshold(docs, gold, grid=grid, metric=metric, batch_size=batch_size)
+        if forms is None:
+            with pipe.using(labels=label_sets["given"]):
+                found = pipe.choose_threshold(docs, gold, grid=grid, metric=metric, batch_size=batch_size)
+        else:
+            found = pipe.choose_threshold(
+                docs, gold, grid=grid, metric=metric, batch_size=batch_size, label_sets=label_sets
+            )
     except ValueError as err:  # a bad grid or metric: the component's check, in the CLI's error type
         raise EvaluationError(str(err)) from None
-    finally:
-        if own_labels:
-            pipe.set_labels(own_labels)
-        else:
-            pipe.cfg["labels"] = {}
-    return {**found, "data": str(data)}
+    return {**found, "data": str(data), "labels": source}
 
 
 def calibrate(
     model: PathLike,
     data: PathLike,
-    labels: PathLike,
+    labels: Optional[PathLike],
     output: PathLike,
     **options: Any,
 ) -> Dict[str, Any]:

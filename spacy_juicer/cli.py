@@ -127,9 +127,12 @@ def split_cmd(
 def evaluate_cmd(
     model: str = typer.Argument(..., help="Pipeline folder or package with zero_shot_ner"),
     data: Path = typer.Argument(..., help="Gold DocBin (.spacy)"),
-    labels: Path = typer.Option(..., "--labels", "-l", help="Labels file {type: description}"),
+    labels: Optional[Path] = typer.Option(None, "--labels", "-l", help="Labels file {type: description}"),
+    forms: Optional[Path] = typer.Option(
+        None, "--forms", help="Forms file (<part>.forms.json of 'split'): score every form of the descriptions, the worst first"
+    ),
     output: Optional[Path] = typer.Option(
-        None, "--output", "-o", help="Metrics JSON (a Markdown table is written beside it)"
+        None, "--output", "-o", help="Write the metrics as JSON (and a Markdown table beside)"
     ),
     batch_size: int = typer.Option(32, "--batch-size", "-b"),
     limit: int = typer.Option(0, "--limit", help="Only the first N docs (0 = all)"),
@@ -145,7 +148,7 @@ def evaluate_cmd(
 
     try:
         metrics = evaluate(
-            model, data, labels, batch_size=batch_size, limit=limit, names_only=names_only,
+            model, data, labels, forms=forms, batch_size=batch_size, limit=limit, names_only=names_only,
             component=component, name=name, threshold=threshold,
         )
     except _INPUT_ERRORS as err:
@@ -160,13 +163,22 @@ def evaluate_cmd(
         typer.echo(f"Saved {output} and {md}")
 
 
+def _default_grid() -> str:
+    from .student.pipeline_component import THRESHOLD_GRID
+
+    return ",".join(str(t) for t in THRESHOLD_GRID)
+
+
 @app.command("calibrate")
 def calibrate_cmd(
     model: str = typer.Argument(..., help="Pipeline folder or package with zero_shot_ner"),
     data: Path = typer.Argument(..., help="Gold DocBin of types the model was not trained on (a split's dev part)"),
     output: Path = typer.Argument(..., help="Folder to save the pipeline with the chosen threshold"),
-    labels: Path = typer.Option(..., "--labels", "-l", help="Labels file {type: description} of the data's types"),
-    grid: str = typer.Option("0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5", "--grid", help="Thresholds to try, comma list"),
+    labels: Optional[Path] = typer.Option(None, "--labels", "-l", help="Labels file {type: description} of the data's types"),
+    forms: Optional[Path] = typer.Option(
+        None, "--forms", help="Forms file of the data's types: choose the threshold whose worst form scores best"
+    ),
+    grid: Optional[str] = typer.Option(None, "--grid", help="Thresholds to try, comma list (default: the component's grid)"),
     limit: int = typer.Option(0, "--limit", help="Only the first N docs (0 = all)"),
     batch_size: int = typer.Option(32, "--batch-size", "-b"),
     component: Optional[str] = typer.Option(None, "--component", help="Component name"),
@@ -175,13 +187,16 @@ def calibrate_cmd(
     from .calibration import calibrate
 
     try:
-        thresholds = [float(t) for t in grid.split(",") if t.strip()]
-        result = calibrate(model, data, labels, output, grid=thresholds, limit=limit, batch_size=batch_size,
-                           component=component)
+        thresholds = [float(t) for t in (grid or _default_grid()).split(",") if t.strip()]
+        result = calibrate(model, data, labels, output, forms=forms, grid=thresholds, limit=limit,
+                           batch_size=batch_size, component=component)
     except _INPUT_ERRORS as err:
         _fail(err)
     table = ", ".join(f"{t}: {100 * f:.1f}" for t, f in result["scores"].items())
-    typer.echo(f"span macro F (%) by threshold on {result['n_docs']} docs: {table}")
+    worst = " (worst form)" if "scores_by_set" in result else ""
+    typer.echo(f"span macro F (%){worst} by threshold on {result['n_docs']} docs: {table}")
+    for form, scores in result.get("scores_by_set", {}).items():
+        typer.echo(f"  {form}: " + ", ".join(f"{t}: {100 * f:.1f}" for t, f in scores.items()))
     typer.echo(f"Chose {result['threshold']}; saved {output}")
 
 

@@ -4,7 +4,8 @@ compare runs side by side.
 ``evaluate`` loads a pipeline, sets the labels (with their descriptions) on its
 ``zero_shot_ner`` component, predicts over copies of the gold docs (same tokens, so the scores
 never suffer from re-tokenization), and scores with the component's scorer (data contract 6),
-adding throughput. ``report`` turns several metrics files into one Markdown table.
+adding throughput. Under a forms file every form of the descriptions is scored and the worst
+leads (``corpora.forms``). ``report`` turns several metrics files into one Markdown table.
 """
 from __future__ import annotations
 
@@ -106,79 +107,124 @@ def check_labels(labels: Mapping[str, str], types: Sequence[str], source: str) -
         )
 
 
-def _copy_for_prediction(doc: Doc, vocab) -> Doc:
-    return Doc(vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
+def read_forms(forms: Union[PathLike, Mapping[str, Mapping[str, str]]]) -> Dict[str, Dict[str, str]]:
+    from .corpora.forms import check_forms, read_forms as read_forms_file
+    from .corpora.labels import LabelError
+
+    try:
+        return check_forms(forms) if isinstance(forms, Mapping) else read_forms_file(forms)
+    except LabelError as err:
+        raise EvaluationError(str(err)) from None
+
+
+def predict_and_score(
+    nlp,
+    pipe,
+    gold: Sequence[Doc],
+    labels: Mapping[str, str],
+    *,
+    threshold: Optional[float] = None,
+    batch_size: int = 32,
+) -> Dict[str, Any]:
+    """Predict ``gold``'s texts with ``labels`` (and ``threshold``) through the whole pipeline,
+    score with the component's own ``score``; the component's settings are restored after."""
+    inputs = [pipe.copy_for_prediction(doc) for doc in gold]
+    try:
+        with pipe.using(labels=labels, threshold=threshold):
+            start = time.perf_counter()
+            predicted = list(nlp.pipe(inputs, batch_size=batch_size))
+            seconds = time.perf_counter() - start
+            used_threshold = pipe.cfg["threshold"]
+            scores = pipe.score([Example(p, g) for p, g in zip(predicted, gold)], labels=list(labels))
+    except ValueError as err:  # a threshold outside [0, 1]: the component's check
+        if "threshold" in str(err):
+            raise EvaluationError(str(err)) from None
+        raise
+    n_words = sum(len(doc) for doc in inputs)
+    spans_key = pipe.cfg.get("spans_key")
+    n_pred = sum(len(doc.spans.get(spans_key, [])) if spans_key else len(doc.ents) for doc in predicted)
+    return {
+        "threshold": used_threshold,
+        "n_words": n_words,
+        "n_pred_ents": n_pred,
+        "seconds": seconds,
+        "docs_per_s": len(gold) / seconds if seconds else 0.0,
+        "words_per_s": n_words / seconds if seconds else 0.0,
+        **scores,
+    }
 
 
 def evaluate(
     model: Union[PathLike, Any],
     data: PathLike,
-    labels: Union[PathLike, Mapping[str, str]],
+    labels: Union[PathLike, Mapping[str, str], None] = None,
     *,
+    forms: Union[PathLike, Mapping[str, Mapping[str, str]], None] = None,
     batch_size: int = 32,
     limit: int = 0,
     names_only: bool = False,
     component: Optional[str] = None,
     name: Optional[str] = None,
     threshold: Optional[float] = None,
+    metric: str = "span_macro_f",
 ) -> Dict[str, Any]:
     """Metrics of ``model`` (a path, a package name, or a loaded ``Language``) on ``data``.
 
-    ``threshold`` overrides the component's decision threshold for this run (e.g. one tuned on
-    the dev types); the pipeline's own setting is restored afterwards.
+    ``labels``: one labels file (or dict). ``forms``: a forms file (``corpora.forms``), every
+    form of the types' descriptions: each is scored, and the top-level scores are those of the
+    worst form by ``metric`` (``worst_form``; every form under ``forms``), so that a number
+    quoted from a metrics file is never the best wording's. ``threshold`` overrides the
+    component's decision threshold for this run; the pipeline's own settings are restored.
     """
     from . import __version__
-    from .student.scorer import score_zero_shot_ner
 
+    if (labels is None) == (forms is None):
+        raise EvaluationError("Give the types' descriptions: either a labels file or a forms file.")
     nlp = model if hasattr(model, "pipe_names") else load_pipeline(model)
     comp_name = find_component(nlp, component)
-    gold = load_gold(data, nlp.vocab, limit)
-    label_map = read_labels(labels, names_only=names_only)
-    types = gold_types(gold)
-    check_labels(label_map, types, str(labels) if not isinstance(labels, Mapping) else "given")
     pipe = nlp.get_pipe(comp_name)
-    pipe.set_labels(label_map)
-    inputs = [_copy_for_prediction(doc, nlp.vocab) for doc in gold]
-    n_words = sum(len(doc) for doc in inputs)
-    saved_threshold = pipe.cfg["threshold"]
-    if threshold is not None:
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must be in [0, 1], not {threshold}.")
-        pipe.cfg["threshold"] = threshold
-    try:
-        start = time.perf_counter()
-        predicted = list(nlp.pipe(inputs, batch_size=batch_size))
-        seconds = time.perf_counter() - start
-        used_threshold = pipe.cfg["threshold"]
-    finally:
-        pipe.cfg["threshold"] = saved_threshold
-    examples = [Example(p, g) for p, g in zip(predicted, gold)]
-    scorer = getattr(pipe, "scorer", None) or score_zero_shot_ner
-    scores = scorer(examples, labels=list(label_map))
+    gold = load_gold(data, nlp.vocab, limit)
+    types = gold_types(gold)
+    if forms is not None:
+        label_sets = read_forms(forms)
+        source = str(forms) if not isinstance(forms, Mapping) else "given"
+    else:
+        label_sets = {"given": read_labels(labels, names_only=names_only)}
+        source = str(labels) if not isinstance(labels, Mapping) else "given"
+    for form, label_map in label_sets.items():
+        check_labels(label_map, types, source if forms is None else f"{source} ({form})")
+    by_form = {
+        form: predict_and_score(nlp, pipe, gold, label_map, threshold=threshold, batch_size=batch_size)
+        for form, label_map in label_sets.items()
+    }
+    if forms is not None:
+        from .corpora.forms import worst_form
+
+        worst = worst_form({f: float(m.get(metric) or 0.0) for f, m in by_form.items()})
+    else:
+        worst = "given"
     import spacy
 
     metrics: Dict[str, Any] = {
         "name": name or _run_name(model),
         "model": str(model) if not hasattr(model, "pipe_names") else nlp.meta.get("name"),
         "data": str(data),
-        "labels": str(labels) if not isinstance(labels, Mapping) else "given",
+        "labels": source,
         "names_only": names_only,
-        "threshold": used_threshold,
-        "types": list(label_map),
+        "types": list(label_sets[worst]),
         "gold_types": types,
         "n_docs": len(gold),
-        "n_words": n_words,
         "n_gold_ents": sum(len(doc.ents) for doc in gold),
-        "n_pred_ents": sum(len(doc.ents) for doc in predicted),
-        "seconds": seconds,
-        "docs_per_s": len(gold) / seconds if seconds else 0.0,
-        "words_per_s": n_words / seconds if seconds else 0.0,
         "batch_size": batch_size,
-        **scores,
+        **by_form[worst],
         "versions": {"spacy_juicer": __version__, "spacy": spacy.__version__},
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "processor": platform.processor() or platform.machine()},
     }
+    if forms is not None:
+        metrics["worst_form"] = worst
+        metrics["metric"] = metric
+        metrics["forms"] = {f: {**m, "labels": label_sets[f]} for f, m in by_form.items()}
     return metrics
 
 
@@ -195,15 +241,31 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _rows(run: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """A run measured under several forms gives a row per form, the worst first."""
+    forms = run.get("forms")
+    if not forms:
+        return [dict(run)]
+    worst = run.get("worst_form")
+    order = [worst] + [f for f in forms if f != worst]
+    rows = []
+    for form in order:
+        tag = f"worst: {form}" if form == worst else form
+        rows.append({**run, **forms[form], "name": f"{run.get('name', '?')} [{tag}]"})
+    return rows
+
+
 def metrics_table(runs: Sequence[Mapping[str, Any]]) -> str:
-    """One Markdown table: a row per run (scores in %), then per-type span F."""
-    header = ["run", "data", "docs", "gold ents", "pred ents"]
+    """One Markdown table: a row per run (per description form, worst first; scores in %),
+    then per-type span F."""
+    runs = [row for run in runs for row in _rows(run)]
+    header = ["run", "data", "docs", "gold ents", "pred ents", "threshold"]
     header += [label for _, label in SUMMARY_KEYS] + ["docs/s", "words/s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for run in runs:
         row = [str(run.get("name", "?")), Path(str(run.get("data", "?"))).name,
                str(run.get("n_docs", "")), str(run.get("n_gold_ents", "")),
-               str(run.get("n_pred_ents", ""))]
+               str(run.get("n_pred_ents", "")), f"{run.get('threshold', float('nan')):.2f}"]
         row += [_fmt(run.get(key, 0.0)) for key, _ in SUMMARY_KEYS]
         row += [f"{run.get('docs_per_s', 0.0):.1f}", f"{run.get('words_per_s', 0.0):.0f}"]
         lines.append("| " + " | ".join(row) + " |")

@@ -19,6 +19,7 @@ from spacy.tokens import Doc, DocBin, Span
 from .. import assets
 from .convert import read_docs
 from .descriptions import load_descriptions
+from .forms import name_form, write_forms
 from ..records import GOLD_KEY
 from .stats import ConversionStats
 
@@ -92,24 +93,34 @@ def restrict_types(doc: Doc, keep: Iterable[str], removed: Counter) -> Doc:
     return doc
 
 
-def part_descriptions(part: Dict[str, Any], *, names_only: bool = False) -> Dict[str, str]:
-    """Descriptions of the part's types, from the first source dataset that describes each."""
+def part_descriptions(
+    part: Dict[str, Any], *, names_only: bool = False, form: str = "project"
+) -> Dict[str, str]:
+    """Descriptions of the part's types, from the first source dataset that describes each
+    (``form``: "project" or "plain", see ``corpora.forms``)."""
     found: Dict[str, str] = {}
     for src in part["sources"]:
         dataset = src.get("dataset")
         if not dataset:
             continue
-        known = load_descriptions(dataset, names_only=names_only)
+        known = load_descriptions(dataset, names_only=names_only, form=form)
         for t in part["types"]:
             if t in known and t not in found:
                 found[t] = known[t]
     missing = [t for t in part["types"] if t not in found]
     if missing:
+        folder = "descriptions/heldout" if form == "plain" else "descriptions"
         raise SplitError(
-            f"No description for {missing}: add them to "
-            "spacy_juicer/corpora/descriptions/<dataset>.json"
+            f"No {form} description for {missing}: add them to "
+            f"spacy_juicer/corpora/{folder}/<dataset>.json"
         )
     return {t: found[t] for t in part["types"]}
+
+
+def part_forms(part: Dict[str, Any]) -> Dict[str, Dict[str, str]]:
+    """The part's types in every form of ``corpora.forms.FORMS``."""
+    project = part_descriptions(part)
+    return {"project": project, "plain": part_descriptions(part, form="plain"), "name": name_form(project)}
 
 
 def build_split(
@@ -121,7 +132,8 @@ def build_split(
     limit: int = 0,
     names_only: bool = False,
 ) -> Dict[str, Any]:
-    """Write ``<part>.spacy`` and ``<part>.labels.json`` per part, and ``counts.json``.
+    """Write ``<part>.spacy``, ``<part>.labels.json`` and ``<part>.forms.json`` (every form of
+    the descriptions) per part, and ``counts.json``.
     ``limit`` caps the docs per part (0 = all), for quick runs."""
     split = load_split(split_path)
     base = Path(data_dir) if data_dir is not None else assets.data_dir()
@@ -154,6 +166,7 @@ def build_split(
         (out_dir / f"{name}.labels.json").write_text(
             json.dumps(labels, indent=2, ensure_ascii=False) + "\n", encoding="utf8"
         )
+        write_forms(part_forms(part), out_dir / f"{name}.forms.json")
         kept = Counter()
         for doc in docbin.get_docs(_vocab()):
             kept.update(e.label_ for e in doc.ents)

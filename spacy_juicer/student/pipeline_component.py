@@ -9,8 +9,11 @@ mentions in the benchmarks JUICER measured). This module imports no torch at imp
 spaCy imports every factory entry point on ``spacy.blank()``.
 """
 import warnings
+from contextlib import contextmanager
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import (
+    TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union,
+)
 
 import numpy
 from spacy.language import Language
@@ -21,7 +24,7 @@ from spacy.util import minibatch, registry
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 
-from ..corpora.doc_labels import get_doc_labels
+from ..corpora.doc_labels import get_doc_labels, set_doc_labels
 from ..corpora.labels import LabelError, LabelsLike, normalize_labels
 from ..training.negatives import BUILTIN, load_negative_pool
 from .decisions import check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
@@ -44,6 +47,20 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
 # the thresholds that choose_threshold tries by default: measured best values on unseen types
 # lie between 0.05 and 0.5 (benchmarks/results/zero_shot/regimens.md)
 THRESHOLD_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+
+
+
+def check_threshold(threshold: float) -> float:
+    if not 0.0 <= float(threshold) <= 1.0:
+        raise ValueError(f"threshold must be in [0, 1], not {threshold}.")
+    return float(threshold)
+
+
+def check_grid(grid: Sequence[float]) -> Tuple[float, ...]:
+    if not grid or any(not 0.0 <= float(t) <= 1.0 for t in grid):
+        raise ValueError(f"thresholds must be in [0, 1]: {list(grid)}")
+    return tuple(float(t) for t in grid)
+
 
 DEFAULT_SCORE_WEIGHTS = {
     "span_macro_f": 1.0,
@@ -159,8 +176,7 @@ class ZeroShotNER(TrainablePipe):
         overwrite_ents: bool = True,
         scorer: Optional[Callable] = None,
     ) -> None:
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must be in [0, 1], not {threshold}.")
+        check_threshold(threshold)
         if not 0.0 <= mask_prob <= 1.0:
             raise ValueError(f"mask_prob must be in [0, 1], not {mask_prob}.")
         if not 1 <= min_types_per_step <= max_types_per_step:
@@ -447,6 +463,61 @@ class ZeroShotNER(TrainablePipe):
         numpy.random.shuffle(types)
         return types
 
+    # ------------------------------------------------------------------ one prediction path
+    @contextmanager
+    def using(self, labels: LabelsLike = None, threshold: Optional[float] = None) -> Iterator["ZeroShotNER"]:
+        """Predict with these labels and/or this threshold inside the block; the component's
+        own labels and threshold are back afterwards, whatever happens inside::
+
+            with ner.using(labels={"Gene": "A gene or protein."}, threshold=0.3):
+                docs = list(nlp.pipe(texts))
+        """
+        saved = (dict(self.cfg["labels"]), self.cfg["threshold"])
+        try:
+            if labels is not None:
+                self.set_labels(labels)
+            if threshold is not None:
+                self.cfg["threshold"] = check_threshold(threshold)
+            yield self
+        finally:
+            self.cfg["labels"], self.cfg["threshold"] = saved
+
+    def copy_for_prediction(self, doc: Doc) -> Doc:
+        """The same tokens with no annotation and no per-doc labels: what a user's text would be
+        after tokenization, so that scores never suffer from re-tokenization."""
+        return Doc(self.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
+
+    def predict_all(self, docs: Sequence[Doc], batch_size: int = 32) -> List[Any]:
+        """``predict`` over ``docs`` in batches (the scores, not yet decoded)."""
+        scores: List[Any] = []
+        for batch in minibatch(list(docs), batch_size):
+            scores.extend(self.predict(batch))
+        return scores
+
+    def score_thresholds(
+        self,
+        docs: Sequence[Doc],
+        references: Sequence[Doc],
+        scores: Sequence[Any],
+        grid: Sequence[float] = THRESHOLD_GRID,
+        metric: str = "span_macro_f",
+    ) -> Dict[str, float]:
+        """``metric`` of the predictions ``scores`` decoded at each threshold of ``grid``: a
+        re-decode per threshold, the model does not run again."""
+        grid = check_grid(grid)
+        if not (len(docs) == len(references) == len(scores)):
+            raise ValueError(f"{len(docs)} docs, {len(references)} references, {len(scores)} scores.")
+        by_threshold: Dict[str, float] = {}
+        for threshold in grid:
+            decoded = [doc.copy() for doc in docs]
+            with self.using(threshold=threshold):
+                self.set_annotations(decoded, list(scores))
+                result = self.score([Example(p, g) for p, g in zip(decoded, references)])
+            if metric not in result:
+                raise ValueError(f"unknown metric {metric!r}; the scorer gives {sorted(result)}.")
+            by_threshold[str(threshold)] = float(result[metric] or 0.0)
+        return by_threshold
+
     def choose_threshold(
         self,
         docs: Sequence[Doc],
@@ -455,42 +526,55 @@ class ZeroShotNER(TrainablePipe):
         grid: Sequence[float] = THRESHOLD_GRID,
         metric: str = "span_macro_f",
         batch_size: int = 32,
+        label_sets: Optional[Mapping[str, LabelsLike]] = None,
     ) -> Dict[str, Any]:
         """The threshold of ``grid`` whose predictions on ``docs`` score best against
         ``references`` (ties: the higher, the more precise), with the score of each. ``docs``
         are what this component would receive (earlier components already run, per-doc labels
         kept); the model runs once and each threshold only re-decodes. ``self.cfg`` is left as
-        it was: the caller decides whether to keep the choice."""
-        if not grid or any(not 0.0 <= float(t) <= 1.0 for t in grid):
-            raise ValueError(f"thresholds must be in [0, 1]: {list(grid)}")
+        it was: the caller decides whether to keep the choice.
+
+        ``label_sets`` (e.g. the forms of the dev types' descriptions: ``corpora.forms``): the
+        docs are predicted once per set, each with its labels instead of any per-doc labels,
+        and the threshold chosen is the one whose *worst* set scores best (ties: the higher
+        mean), so that it serves a user who words the types differently from us."""
+        grid = check_grid(grid)
         docs, references = list(docs), list(references)
         if len(docs) != len(references):
             raise ValueError(f"{len(docs)} docs but {len(references)} references.")
-        scores: List[Any] = []
-        for batch in minibatch(docs, batch_size):
-            scores.extend(self.predict(batch))
-        own = self.cfg["threshold"]
-        by_threshold: Dict[str, float] = {}
-        try:
-            for threshold in grid:
-                self.cfg["threshold"] = float(threshold)
-                decoded = [doc.copy() for doc in docs]
-                self.set_annotations(decoded, scores)
-                result = self.score([Example(p, g) for p, g in zip(decoded, references)])
-                if metric not in result:
-                    raise ValueError(f"unknown metric {metric!r}; the scorer gives {sorted(result)}.")
-                by_threshold[str(threshold)] = float(result[metric] or 0.0)
-        finally:
-            self.cfg["threshold"] = own
-        best = max(grid, key=lambda t: (by_threshold[str(t)], t))
-        return {"threshold": float(best), "metric": metric, "scores": by_threshold, "n_docs": len(docs)}
+        if not label_sets:
+            scores = self.predict_all(docs, batch_size)
+            by_threshold = self.score_thresholds(docs, references, scores, grid, metric)
+            best = max(grid, key=lambda t: (by_threshold[str(t)], t))
+            return {"threshold": float(best), "metric": metric, "scores": by_threshold, "n_docs": len(docs)}
+        by_set: Dict[str, Dict[str, float]] = {}
+        for set_name, labels in label_sets.items():
+            plain = [set_doc_labels(doc.copy(), None) for doc in docs]
+            with self.using(labels=labels):
+                scores = self.predict_all(plain, batch_size)
+                by_set[set_name] = self.score_thresholds(plain, references, scores, grid, metric)
+        worst = {str(t): min(s[str(t)] for s in by_set.values()) for t in grid}
+        mean = {str(t): sum(s[str(t)] for s in by_set.values()) / len(by_set) for t in grid}
+        best = max(grid, key=lambda t: (worst[str(t)], mean[str(t)], t))
+        return {
+            "threshold": float(best),
+            "metric": metric,
+            "rule": "best worst-case over the label sets",
+            "scores": worst,
+            "scores_by_set": by_set,
+            "n_docs": len(docs),
+        }
 
     # ------------------------------------------------------------------ score
     def score(self, examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
+        """The one entry to the scorer: predictions from ``spans_key`` (or ``doc.ents``), gold
+        from ``gold_spans_key`` (or ``doc.ents``), as training reads them; only the types
+        each doc was asked for, unless ``labels`` is given."""
         if self.scorer is None:
             raise ValueError(f"{self.name} has no scorer.")
         examples = list(examples)
         kwargs.setdefault("spans_key", self.cfg["spans_key"])
+        kwargs.setdefault("gold_spans_key", self.cfg.get("gold_spans_key"))
         if "labels" not in kwargs:
             wanted: Dict[str, None] = {}
             for eg in examples:

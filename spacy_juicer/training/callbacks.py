@@ -10,6 +10,8 @@ from spacy.language import Language
 from spacy.training import Example
 from spacy.util import registry, resolve_dot_names
 
+from ..corpora.forms import read_forms
+
 
 @registry.callbacks("spacy_juicer.epoch_lr_decay.v1")
 def make_epoch_lr_decay(initial_rate: float, decay: float = 0.95) -> Callable[[Language, Dict[str, Any]], None]:
@@ -30,6 +32,7 @@ def make_dev_threshold(
     component: str = "zero_shot_ner",
     grid: Optional[List[float]] = None,
     metric: str = "span_macro_f",
+    forms: Optional[str] = None,
 ) -> Callable[[Language, Dict[str, Any]], None]:
     """``[training.before_update]``: before each step that ``spacy train`` scores (every
     ``[training] eval_frequency`` steps), choose the component's threshold on the dev corpus
@@ -40,7 +43,12 @@ def make_dev_threshold(
     threshold is chosen one update before the score (``before_update`` runs before the step's
     update), which is what fits in spaCy's loop; the choice is in ``nlp.meta["juicer"]``. Cost:
     one more prediction pass over the dev corpus per evaluation (spaCy's own scoring is the
-    other), then a re-decode per threshold."""
+    other), then a re-decode per threshold.
+
+    ``forms``: a forms file of the dev types (``<part>.forms.json`` of ``split``): the
+    threshold is then the one whose worst form of the descriptions scores best (one prediction
+    pass per form), so ``model-best`` is chosen for users who word the types their own way."""
+    label_sets = read_forms(forms) if forms else None
     state: Dict[str, Any] = {"examples": None}
 
     def dev_examples(nlp: Language) -> List[Example]:
@@ -60,7 +68,9 @@ def make_dev_threshold(
         pipe = nlp.get_pipe(component)
         docs = list(nlp.pipe((eg.predicted.copy() for eg in examples), disable=[component]))
         options = {"grid": tuple(grid)} if grid else {}
-        found = pipe.choose_threshold(docs, [eg.reference for eg in examples], metric=metric, **options)
+        found = pipe.choose_threshold(
+            docs, [eg.reference for eg in examples], metric=metric, label_sets=label_sets, **options
+        )
         pipe.cfg["threshold"] = found["threshold"]
         nlp.meta.setdefault("juicer", {})["calibration"] = {**found, "data": "dev corpus", "step": step}
 
@@ -77,3 +87,21 @@ def make_chain(*callbacks: Callable[..., Any]) -> Callable[..., None]:
             callback(*args)
 
     return chained
+
+
+@registry.callbacks("spacy_juicer.feature_store.v1")
+def make_feature_store(path: Optional[str] = None, component: str = "zero_shot_ner") -> Callable[[Language], Language]:
+    """``[initialize.before_init]``: give the component's frozen encoder
+    (``spacy_juicer.FrozenBiEncoder.v1``) a feature store on disk, so its outputs are computed
+    once per text and shared by every epoch and every later run (KP, then KF, then a rerun).
+    Set at training time only: the saved pipeline carries no path. ``path`` null: in memory."""
+
+    def attach(nlp: Language) -> Language:
+        from ..student.feature_store import FeatureStore
+        from ..student.frozen_bi_encoder import attach_feature_store
+
+        if path:
+            attach_feature_store(nlp.get_pipe(component).model, FeatureStore(path))
+        return nlp
+
+    return attach

@@ -1,5 +1,7 @@
 """Type descriptions of the gold benchmarks, shipped as data (one labels file per dataset,
-see README.md), and the "names only" setting where each description is the type's name."""
+see README.md), in two sets: the project's own files (``project``) and a held-out set of
+plain one-line descriptions written once (``heldout/``, the ``plain`` form), plus the
+"names only" setting where each description is the type's name."""
 from __future__ import annotations
 
 import json
@@ -7,6 +9,9 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
 HERE = Path(__file__).parent
+HELDOUT = HERE / "heldout"
+# Where each form of a description comes from; "name" is derived from the type itself.
+FORM_DIRS = {"project": HERE, "plain": HELDOUT}
 
 
 def available() -> List[str]:
@@ -14,8 +19,10 @@ def available() -> List[str]:
     return sorted(p.stem for p in HERE.glob("*.json"))
 
 
-def descriptions_path(dataset: str) -> Path:
-    path = HERE / f"{dataset}.json"
+def descriptions_path(dataset: str, form: str = "project") -> Path:
+    if form not in FORM_DIRS:
+        raise KeyError(f"No shipped descriptions of form '{form}': known are {', '.join(FORM_DIRS)}")
+    path = FORM_DIRS[form] / f"{dataset}.json"
     if not path.is_file():
         raise KeyError(
             f"No type descriptions for dataset '{dataset}': known are {', '.join(available())}"
@@ -24,17 +31,23 @@ def descriptions_path(dataset: str) -> Path:
 
 
 def load_descriptions(
-    dataset: str, types: Optional[Iterable[str]] = None, *, names_only: bool = False
+    dataset: str,
+    types: Optional[Iterable[str]] = None,
+    *,
+    names_only: bool = False,
+    form: str = "project",
 ) -> Dict[str, str]:
-    """``{type: description}`` of ``dataset`` (restricted to ``types``, in their order).
+    """``{type: description}`` of ``dataset`` (restricted to ``types``, in their order), from
+    the project's files (``form="project"``) or the held-out plain ones (``form="plain"``).
     A requested type without a description raises KeyError naming the file to edit."""
-    data: Dict[str, str] = json.loads(descriptions_path(dataset).read_text(encoding="utf8"))
+    path = descriptions_path(dataset, form)
+    data: Dict[str, str] = json.loads(path.read_text(encoding="utf8"))
     if types is not None:
         types = list(types)
         missing = [t for t in types if t not in data]
         if missing:
             raise KeyError(
-                f"{descriptions_path(dataset)} has no description for {', '.join(missing)}"
+                f"{path} has no description for {', '.join(missing)}"
             )
         data = {t: data[t] for t in types}
     if names_only:

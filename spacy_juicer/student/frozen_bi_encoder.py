@@ -1,0 +1,238 @@
+"""``spacy_juicer.FrozenBiEncoder.v1``: the fast mode with its transformer frozen, so that
+knowledge pre-training reaches the scale it needs on a CPU.
+
+The encoder reads ``[CLS] sentence [SEP]`` (word pieces mean-pooled to spaCy tokens) and
+``[CLS] description [SEP]`` exactly as ``BiEncoder.v1`` does, but never learns: its outputs for
+a text are computed once and kept in a feature store (``feature_store.py``; in memory, or on
+disk when training attaches one with ``spacy_juicer.feature_store.v1``), so every later epoch
+costs only the head (``frozen_head.py``): a residual BiLSTM over the token vectors, token and
+type MLPs into one space, their scaled dot product against a per-token "no entity" score.
+The output has the other architectures' shape, ``(n_tokens, K_doc, 2)`` per doc, so the
+component, its losses and decoding are the same. A packaged pipeline runs the encoder as usual;
+it needs no store. On a GPU, full fine-tuning (``BiEncoder.v1``) stays the stronger choice.
+
+Entity masking (JUICER) replaces a mention's word pieces by the mask token; features are
+computed once, so here a masked mention's token vectors are zeroed before the head instead:
+the head must still find the mention from its context.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Callable, Dict, List, Sequence, Tuple
+
+import numpy
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import Model
+from thinc.types import Floats3d
+
+from .bi_encoder import get_single_template
+from .cross_encoder import description_ids, get_tokenizer, has_transformer, load_transformer, make_hf_wrapper
+from .encoders import MINILM
+from .feature_store import FeatureStore, feature_key, get_or_compute
+from .frozen_head import build_frozen_head
+from .inputs import NEG_FILL, ZeroShotInput
+from .pairs import assign_windows, tokenize_docs
+from .sequences import plan_description_batches, plan_sentence_batches
+
+# The store a model reads and writes, by ``Model.id``, kept outside ``model.attrs`` so that it
+# is never serialized with the model (a packaged pipeline must not point at a training
+# machine's file). Thinc models take no weak references.
+_STORES: Dict[int, FeatureStore] = {}
+_FINGERPRINTS: Dict[int, Tuple[Any, str]] = {}
+
+
+def attach_feature_store(model: Model, store: FeatureStore) -> None:
+    """Let the frozen encoder of ``model`` (or of any layer in it) read and write ``store``."""
+    for node in model.walk():
+        if node.name == "zero_shot_frozen_bi_encoder":
+            _STORES[node.id] = store
+
+
+def get_feature_store(model: Model) -> FeatureStore:
+    store = _STORES.get(model.id)
+    if store is None:
+        store = _STORES[model.id] = FeatureStore(None)
+    return store
+
+
+@registry.architectures("spacy_juicer.FrozenBiEncoder.v1")
+def build_frozen_bi_encoder(
+    name: str = MINILM,
+    max_length: int = 300,
+    window_overlap: int = 64,
+    max_description_length: int = 150,
+    batch_size: int = 32,
+    dropout: float = 0.1,
+    mixed_precision: bool = False,
+    width: int = 256,
+    lstm_depth: int = 1,
+    grad_scaler_config: dict = {},
+    tokenizer_config: dict = {"use_fast": True},
+    transformer_config: dict = {},
+) -> Model[ZeroShotInput, List[Floats3d]]:
+    """Build the frozen-encoder fast mode.
+
+    name, max_length, window_overlap, max_description_length: as the bi-encoder.
+    batch_size: sequences per encoder pass when features are computed.
+    dropout: in the head. mixed_precision: the frozen encoder's passes (GPU).
+    width: the head's width (BiLSTM output, token and type spaces).
+    lstm_depth: BiLSTM layers over the frozen token vectors (0: none, tokens are read alone).
+    The parameters the other architectures share keep their names, so a config switches
+    architecture with ``--components.zero_shot_ner.model.@architectures`` alone.
+    """
+    if max_length < 8 or max_description_length < 1 or batch_size < 1 or width < 2:
+        raise ValueError("max_length >= 8, max_description_length >= 1, batch_size >= 1 and width >= 2 are needed.")
+    if not 0 <= window_overlap < max_length:
+        raise ValueError(f"window_overlap ({window_overlap}) must be in [0, max_length={max_length}).")
+    if lstm_depth < 0:
+        raise ValueError("lstm_depth must be >= 0.")
+    from .cross_encoder import _DescriptionCache
+
+    hf = make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
+    head = build_frozen_head(width=width, lstm_depth=lstm_depth, dropout=dropout)
+    return Model(
+        "zero_shot_frozen_bi_encoder",
+        forward,
+        init=init,
+        layers=[hf, head],
+        refs={"encoder": hf, "head": head},
+        attrs={
+            "name": str(name),
+            "max_length": max_length,
+            "window_overlap": window_overlap,
+            "max_description_length": max_description_length,
+            "batch_size": batch_size,
+            "description_cache": _DescriptionCache(),
+        },
+    )
+
+
+def init(model: Model, X: Any = None, Y: Any = None) -> Model:
+    hidden = load_transformer(model)
+    transformer = model.get_ref("encoder").shims[0]._hfmodel.transformer
+    limit = getattr(transformer.config, "max_position_embeddings", None)
+    longest = max(model.attrs["max_length"], model.attrs["max_description_length"]) + 2
+    if limit is not None and longest > limit - 2:
+        raise ValueError(
+            f"max_length / max_description_length exceed what '{model.attrs['name']}' can read ({limit} positions)."
+        )
+    for param in transformer.parameters():
+        param.requires_grad_(False)
+    head = model.get_ref("head")
+    head.set_dim("nI", hidden)
+    head.initialize()
+    return model
+
+
+def fingerprint(model: Model) -> str:
+    """What decides the encoder's outputs: its name, window settings and its weights (a hash
+    of the embedding matrix, so a store never serves features of other weights)."""
+    transformer = model.get_ref("encoder").shims[0]._hfmodel.transformer
+    held = _FINGERPRINTS.get(model.id)
+    if held is not None and held[0] is transformer:
+        return held[1]
+    h = hashlib.sha1()
+    for key in ("name", "max_length", "window_overlap", "max_description_length"):
+        h.update(f"{key}={model.attrs[key]};".encode())
+    embeddings = transformer.get_input_embeddings().weight.detach().cpu().numpy()
+    h.update(numpy.ascontiguousarray(embeddings[:: max(1, embeddings.shape[0] // 512)]).tobytes())
+    value = h.hexdigest()[:16]
+    _FINGERPRINTS[model.id] = (transformer, value)
+    return value
+
+
+def _hidden(model: Model, batch: Any) -> numpy.ndarray:
+    hidden = model.get_ref("encoder").predict(batch)
+    return model.ops.to_numpy(hidden).reshape((-1, hidden.shape[-1]))
+
+
+def _compute_tokens(model: Model, docs: Sequence[Doc]) -> List[numpy.ndarray]:
+    """Per doc, ``(n_tokens, hidden)``: its word pieces' last-layer states mean-pooled per token
+    (a token no window reads stays all zero)."""
+    pieces = tokenize_docs(get_tokenizer(model), docs)
+    stride = model.attrs["max_length"] - model.attrs["window_overlap"]
+    for p in pieces:
+        assign_windows(p, model.attrs["max_length"], stride)
+    lengths = [len(doc) for doc in docs]
+    starts = numpy.concatenate([[0], numpy.cumsum(lengths)]).astype("int64")
+    width = model.get_ref("encoder").get_dim("nO")
+    out = numpy.zeros((int(starts[-1]), width), dtype="float32")
+    template = get_single_template(model)
+    for batch in plan_sentence_batches(pieces, template, model.attrs["batch_size"]):
+        flat = _hidden(model, batch)
+        rows = flat[batch.rows]
+        bounds = numpy.concatenate([[0], numpy.cumsum(batch.lengths)])
+        sums = numpy.add.reduceat(rows, bounds[:-1], axis=0) if len(rows) else rows
+        out[batch.dest] = sums / numpy.maximum(batch.lengths, 1)[:, None]
+    return [out[starts[d] : starts[d + 1]] for d in range(len(docs))]
+
+
+def _compute_descriptions(model: Model, descriptions: Sequence[str]) -> List[numpy.ndarray]:
+    """Per description, ``(n_pieces, hidden)``: the states of all its attended positions (their
+    mean is what sentence-transformers pools; the pieces serve richer heads)."""
+    ids = description_ids(model, descriptions)
+    out: List[Any] = [None] * len(descriptions)
+    template = get_single_template(model)
+    for batch in plan_description_batches(ids, template, model.attrs["batch_size"]):
+        flat = _hidden(model, batch)
+        rows = flat[batch.rows]
+        bounds = numpy.concatenate([[0], numpy.cumsum(batch.lengths)])
+        for i, j in enumerate(batch.dest):
+            out[int(j)] = rows[bounds[i] : bounds[i + 1]]
+    return out
+
+
+def token_features(model: Model, docs: Sequence[Doc]) -> List[numpy.ndarray]:
+    """Frozen token vectors of ``docs`` (float16), from the store or computed once."""
+    fp = fingerprint(model)
+    keys = [feature_key(fp, "tokens", doc.text, [t.idx for t in doc] + [len(doc.text)]) for doc in docs]
+    return get_or_compute(get_feature_store(model), keys, lambda todo: _compute_tokens(model, [docs[i] for i in todo]))
+
+
+def description_features(model: Model, descriptions: Sequence[str]) -> List[numpy.ndarray]:
+    """Frozen word-piece states of each description (float16), from the store or computed once."""
+    fp = fingerprint(model)
+    keys = [feature_key(fp, "description", text) for text in descriptions]
+    return get_or_compute(
+        get_feature_store(model), keys, lambda todo: _compute_descriptions(model, [descriptions[i] for i in todo])
+    )
+
+
+def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats3d], Callable]:
+    """Per doc ``(n_tokens, K_doc, 2)``: [type logit, "no entity" logit] of every (token, type)."""
+    if not has_transformer(model):
+        raise ValueError("The frozen bi-encoder has no weights yet: initialize the pipeline (nlp.initialize()) first.")
+    ops = model.ops
+    head = model.get_ref("head")
+    docs = X.docs
+    lengths = numpy.asarray([len(doc) for doc in docs], dtype="int64")
+    feats = token_features(model, docs)
+    n_batch, longest = len(docs), int(lengths.max()) if len(docs) else 0
+    width = model.get_ref("encoder").get_dim("nO")
+    padded = numpy.zeros((n_batch, max(longest, 1), width), dtype="float32")
+    for d, f in enumerate(feats):
+        padded[d, : len(f)] = f
+        if is_train and X.masked is not None and X.masked[d] is not None:
+            padded[d, : len(f)][numpy.asarray(X.masked[d], dtype=bool)] = 0.0
+    scored = numpy.abs(padded).sum(axis=-1) > 0  # tokens some window read
+    types = numpy.stack([f.astype("float32").mean(axis=0) for f in description_features(model, X.descriptions)]) \
+        if X.descriptions else numpy.zeros((0, width), dtype="float32")
+    logits, bp_head = head((ops.asarray(padded), lengths, ops.asarray(types)), is_train)
+    logits = ops.to_numpy(logits) if not isinstance(logits, numpy.ndarray) else logits
+    logits = logits.copy()
+    logits[..., 0][~scored] = NEG_FILL
+    cols = [numpy.asarray(list(X.labels_of(d)), dtype="int64") for d in range(n_batch)]
+    outputs = [ops.asarray(logits[d, : lengths[d]][:, cols[d]]) for d in range(n_batch)]
+
+    def backprop(d_outputs: List[Floats3d]) -> ZeroShotInput:
+        d_logits = numpy.zeros_like(logits)
+        for d, d_out in enumerate(d_outputs):
+            if len(cols[d]) and lengths[d]:
+                block = numpy.asarray(ops.to_numpy(d_out))
+                d_logits[d, : lengths[d]][:, cols[d]] += block
+        d_logits[..., 0][~scored] = 0.0
+        bp_head(ops.asarray(d_logits))
+        return X
+
+    return outputs, backprop

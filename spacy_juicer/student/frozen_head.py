@@ -1,0 +1,94 @@
+"""The trainable head over frozen encoder features (``frozen_bi_encoder.py``), a PyTorch module
+in Thinc's ``PyTorchWrapper_v2``.
+
+Tokens: a linear map to ``width``, plus a BiLSTM over it (residual), so each token sees its
+sentence again after the frozen encoder; then an MLP into the shared space, and a separate
+MLP for the token's "no entity" score. Types: an MLP of the description's pooled vector into
+the same space. A (token, type) logit is their scaled dot product; the decision rule compares
+it with the token's "no entity" score (``decisions.py``). No weight depends on a label set.
+The input layers are lazy, so the encoder's width is learnt at ``initialize``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Tuple
+
+from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, torch2xp, xp2torch
+
+
+def _module(width: int, lstm_depth: int, dropout: float) -> Any:
+    import torch
+    from torch import nn
+
+    class FrozenHead(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.width = width
+            self.token_in = nn.LazyLinear(width)
+            self.lstm = (
+                nn.LSTM(width, width // 2, num_layers=lstm_depth, bidirectional=True, batch_first=True)
+                if lstm_depth
+                else None
+            )
+            self.drop = nn.Dropout(dropout)
+            self.token_out = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, width))
+            self.none = nn.Sequential(nn.Linear(width, width // 2), nn.GELU(), nn.Linear(width // 2, 1))
+            self.type_out = nn.Sequential(nn.LazyLinear(width), nn.GELU(), nn.Linear(width, width))
+
+        def forward(self, tokens: "torch.Tensor", lengths: "torch.Tensor", types: "torch.Tensor") -> "torch.Tensor":
+            x = self.drop(self.token_in(tokens))
+            if self.lstm is not None and x.shape[1]:
+                packed = nn.utils.rnn.pack_padded_sequence(
+                    x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
+                )
+                y, _ = self.lstm(packed)
+                y, _ = nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])
+                x = x + self.drop(y)
+            t = self.token_out(x)  # (B, T, D)
+            u = self.type_out(types)  # (K, D)
+            sims = torch.einsum("btd,kd->btk", t, u) / (self.width ** 0.5)
+            none = self.none(x).expand_as(sims)
+            return torch.stack([sims, none], dim=-1)  # (B, T, K, 2)
+
+    return FrozenHead()
+
+
+def _convert_inputs(model: Model, X: Tuple[Any, Any, Any], is_train: bool) -> Tuple[ArgsKwargs, Callable]:
+    import torch
+
+    tokens, lengths, types = X
+    args = (xp2torch(tokens), torch.as_tensor(lengths, dtype=torch.int64), xp2torch(types))
+    return ArgsKwargs(args=args, kwargs={}), lambda d_inputs: X  # no gradient to frozen features
+
+
+def _convert_outputs(model: Model, inputs_outputs: Any, is_train: bool) -> Tuple[Any, Callable]:
+    _, output = inputs_outputs
+    Y = torch2xp(output)
+
+    def backprop(dY: Any) -> ArgsKwargs:
+        return ArgsKwargs(args=(output,), kwargs={"grad_tensors": xp2torch(dY)})
+
+    return Y, backprop
+
+
+def build_frozen_head(width: int = 256, lstm_depth: int = 1, dropout: float = 0.1) -> Model:
+    """The head as a Thinc model: ``(tokens (B, T, H), lengths (B,), types (K, H))`` to logits
+    ``(B, T, K, 2)``."""
+    wrapped = PyTorchWrapper_v2(
+        _module(width, lstm_depth, dropout), convert_inputs=_convert_inputs, convert_outputs=_convert_outputs
+    )
+    return Model("frozen_head", _forward, init=_init, layers=[wrapped], dims={"nI": None})
+
+
+def _forward(model: Model, X: Any, is_train: bool) -> Tuple[Any, Callable]:
+    return model.layers[0](X, is_train)
+
+
+def _init(model: Model, X: Any = None, Y: Any = None) -> Model:
+    """Materialize the lazy input layers at the encoder's width (``nI``)."""
+    import torch
+
+    n_in = model.get_dim("nI")
+    module = model.layers[0].shims[0]._model
+    with torch.no_grad():
+        module(torch.zeros(1, 1, n_in), torch.ones(1, dtype=torch.int64), torch.zeros(1, n_in))
+    return model
