@@ -15,7 +15,7 @@ Targets are token arrays: 0 for no entity, ``j + 1`` for type column ``j``.
 """
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy
 
@@ -46,6 +46,7 @@ def loss_and_grads(
     negative_weight: float,
     ops,
     other_type_weight: float = 1.0,
+    other_type_weights: Optional[numpy.ndarray] = None,
 ) -> Tuple[float, List]:
     """Class-weighted loss over a batch and its gradient, same shapes as ``outputs``.
 
@@ -53,8 +54,11 @@ def loss_and_grads(
     every entry of an entity token weighs 1 (its own type and each other type), and each of a
     non-entity token's K entries ``negative_weight / K``, so that together they weigh what the
     "no entity" class weighs in the softmax rule; ``other_type_weight`` scales an entity
-    token's entries for the types it is not (overlapping silver types). The loss is normalised
-    by the summed token weights.
+    token's entries for the types it is not (overlapping silver types). ``other_type_weights``
+    ``(K, K)`` (optional, per_type rule; every doc scored with the same K types): entry ``[j, k]``
+    replaces ``other_type_weight`` for a token of type ``j`` as a negative of type ``k``, e.g. 0
+    where the two types' descriptions are near synonyms. The loss is normalised by the summed
+    token weights.
     """
     total = sum(float(numpy.where(t == 0, negative_weight, 1.0).sum()) for t in targets) or 1.0
     # per type, an entity token also carries K - 1 full "not this type" entries
@@ -80,7 +84,10 @@ def loss_and_grads(
             # the types apart (measured: weighted 1/K, a model given only Chemical's
             # description tagged 95% of the disease mentions).
             is_entity = (truth > 0)[:, None]
-            w = xp.where(y > 0, 1.0, xp.where(is_entity, other_type_weight, negative_weight / k)).astype("f") / total
+            other = other_type_weight
+            if other_type_weights is not None and other_type_weights.shape == (k, k):
+                other = xp.asarray(other_type_weights, dtype="f")[xp.maximum(truth - 1, 0)]
+            w = xp.where(y > 0, 1.0, xp.where(is_entity, other, negative_weight / k)).astype("f") / total
             loss -= float((w * (y * xp.log(p + 1e-9) + (1 - y) * xp.log(1 - p + 1e-9))).sum())
             d_margin = w * (p - y)
             d = xp.stack([d_margin, -d_margin], axis=-1).astype("f")

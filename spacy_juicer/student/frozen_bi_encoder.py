@@ -199,6 +199,21 @@ def description_features(model: Model, descriptions: Sequence[str]) -> List[nump
     )
 
 
+def description_vectors(model: Model, descriptions: Sequence[str]) -> numpy.ndarray:
+    """``(K, hidden)``: each description's word-piece states mean-pooled (sentence-transformers)."""
+    width = model.get_ref("encoder").get_dim("nO")
+    if not descriptions:
+        return numpy.zeros((0, width), dtype="float32")
+    return numpy.stack([f.astype("float32").mean(axis=0) for f in description_features(model, descriptions)])
+
+
+def description_similarity(model: Model, descriptions: Sequence[str]) -> numpy.ndarray:
+    """``(K, K)`` cosine of the descriptions' frozen vectors: near synonyms score high."""
+    vectors = description_vectors(model, descriptions)
+    vectors = vectors / numpy.maximum(numpy.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    return vectors @ vectors.T
+
+
 def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats3d], Callable]:
     """Per doc ``(n_tokens, K_doc, 2)``: [type logit, "no entity" logit] of every (token, type)."""
     if not has_transformer(model):
@@ -216,8 +231,7 @@ def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats
         if is_train and X.masked is not None and X.masked[d] is not None:
             padded[d, : len(f)][numpy.asarray(X.masked[d], dtype=bool)] = 0.0
     scored = numpy.abs(padded).sum(axis=-1) > 0  # tokens some window read
-    types = numpy.stack([f.astype("float32").mean(axis=0) for f in description_features(model, X.descriptions)]) \
-        if X.descriptions else numpy.zeros((0, width), dtype="float32")
+    types = description_vectors(model, X.descriptions)
     logits, bp_head = head((ops.asarray(padded), lengths, ops.asarray(types)), is_train)
     logits = ops.to_numpy(logits) if not isinstance(logits, numpy.ndarray) else logits
     logits = logits.copy()

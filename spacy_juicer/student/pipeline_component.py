@@ -87,6 +87,7 @@ DEFAULT_SCORE_WEIGHTS = {
         "max_types_per_step": 15,
         "negative_weight": 1.0,
         "other_type_weight": 1.0,
+        "near_type_similarity": 1.0,
         "negative_class": "per_type",
         "negative_types": "builtin",
         "mask_prob": 0.7,
@@ -107,6 +108,7 @@ def make_zero_shot_ner(
     max_types_per_step: int,
     negative_weight: float,
     other_type_weight: float,
+    near_type_similarity: float,
     negative_class: str,
     negative_types: Optional[str],
     mask_prob: float,
@@ -127,6 +129,9 @@ def make_zero_shot_ner(
         the other scored types: 1.0 for gold types that exclude each other; lower for silver
         data, whose types overlap (a disease the teacher called "Medical condition" is not
         evidence against "Disease").
+    near_type_similarity: per_type rule, frozen-encoder mode: two types whose descriptions'
+        encoder vectors have a cosine above this are near synonyms, and neither's mentions
+        count against the other (silver types overlap); 1.0 turns it off.
     negative_class: "per_type" (each type against no entity on its own, robust to added
         labels) or "max" (SMXM/JUICER: no entity is the max over types, one softmax).
     negative_types: the pool of negative types: "builtin" (shipped, ~300 broad types),
@@ -145,6 +150,7 @@ def make_zero_shot_ner(
         max_types_per_step=max_types_per_step,
         negative_weight=negative_weight,
         other_type_weight=other_type_weight,
+        near_type_similarity=near_type_similarity,
         negative_class=negative_class,
         negative_types=negative_types,
         mask_prob=mask_prob,
@@ -170,6 +176,7 @@ class ZeroShotNER(TrainablePipe):
         max_types_per_step: int = 15,
         negative_weight: float = 1.0,
         other_type_weight: float = 1.0,
+        near_type_similarity: float = 1.0,
         negative_class: str = "per_type",
         negative_types: Optional[str] = BUILTIN,
         mask_prob: float = 0.7,
@@ -185,6 +192,8 @@ class ZeroShotNER(TrainablePipe):
             raise ValueError("negative_weight must be > 0.")
         if not 0.0 <= other_type_weight <= 1.0:
             raise ValueError(f"other_type_weight must be in [0, 1], not {other_type_weight}.")
+        if not -1.0 <= near_type_similarity <= 1.0:
+            raise ValueError(f"near_type_similarity must be in [-1, 1], not {near_type_similarity}.")
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -199,6 +208,7 @@ class ZeroShotNER(TrainablePipe):
             "max_types_per_step": max_types_per_step,
             "negative_weight": negative_weight,
             "other_type_weight": other_type_weight,
+            "near_type_similarity": near_type_similarity,
             "negative_class": check_negative_class(negative_class),
             "negative_types": negative_types,
             "negative_pool": {},
@@ -383,7 +393,7 @@ class ZeroShotNER(TrainablePipe):
         set_dropout_rate(self.model, drop)
         descriptions = [self._description(label, step_labels) for label in types]
         outputs, backprop = self.model.begin_update(ZeroShotInput(docs, descriptions, masked))
-        loss, d_outputs = self._loss(outputs, targets)
+        loss, d_outputs = self._loss(outputs, targets, self._other_type_weights(descriptions))
         backprop(d_outputs)
         if sgd is not None:
             self.finish_update(sgd)
@@ -416,11 +426,28 @@ class ZeroShotNER(TrainablePipe):
             targets.append(target)
         return self._loss(scores, targets)
 
-    def _loss(self, outputs: List[Any], targets: List[numpy.ndarray]) -> Tuple[float, List[Any]]:
+    def _loss(
+        self, outputs: List[Any], targets: List[numpy.ndarray], other_weights: Optional[numpy.ndarray] = None
+    ) -> Tuple[float, List[Any]]:
         return loss_and_grads(
             outputs, targets, self.cfg["negative_class"], self.cfg["negative_weight"], self.model.ops,
-            other_type_weight=self.cfg.get("other_type_weight", 1.0),
+            other_type_weight=self.cfg.get("other_type_weight", 1.0), other_type_weights=other_weights,
         )
+
+    def _other_type_weights(self, descriptions: List[str]) -> Optional[numpy.ndarray]:
+        """``(K, K)`` weights of a type's mentions as negatives of the others: 0 between near
+        synonyms (cosine of the frozen encoder's description vectors above
+        ``near_type_similarity``), ``other_type_weight`` elsewhere. Only the frozen mode has
+        description vectors that do not move with every update."""
+        limit = float(self.cfg.get("near_type_similarity", 1.0))
+        if limit >= 1.0 or self.model.name != "zero_shot_frozen_bi_encoder":
+            return None
+        from .frozen_bi_encoder import description_similarity
+
+        sim = description_similarity(self.model, descriptions)
+        weights = numpy.where(sim > limit, 0.0, self.cfg.get("other_type_weight", 1.0)).astype("f")
+        numpy.fill_diagonal(weights, 1.0)
+        return weights
 
     def _gold_spans(self, doc: Doc) -> Sequence[Span]:
         key = self.cfg["gold_spans_key"]

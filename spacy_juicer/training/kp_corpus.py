@@ -3,7 +3,8 @@
 Each KP step draws a fresh random subset of 10-15 silver types, keeps the sentences that
 mention at least one of them (at most ``max_docs_per_step``), turns every other type's mentions
 into "no entity", and adds a few negative types: silver types with no mention in the kept
-sentences. The step's types, with their descriptions, travel on each doc as
+sentences. With a views file (``spacy-juicer views``), each doc describes each of the step's
+types with one of its views drawn at random, so the student learns meanings, not one wording. The step's types, with their descriptions, travel on each doc as
 ``doc._.zero_shot_labels``, so the component scores exactly those. One call of the reader is one
 spaCy epoch; a step lasts ``epochs_per_step`` calls (JUICER: 30 steps of 4 epochs). ``spacy
 train`` only calls a reader once per epoch when ``[training] max_epochs = -1`` (streamed
@@ -24,6 +25,7 @@ from spacy.util import filter_spans, registry
 
 from ..corpora.doc_labels import set_doc_labels
 from ..corpora.labels import LabelError, read_labels_file
+from ..corpora.views import read_views
 
 logger = logging.getLogger("spacy_juicer.kp")
 # How a step draws its types: "uniform" (JUICER: every type alike) or by mention count to the
@@ -51,6 +53,7 @@ class KnowledgePretrainingCorpus:
         min_type_count: int = 1,
         type_sampling: str = "uniform",
         seed: int = 0,
+        views: Optional[PathLike] = None,
     ) -> None:
         if not 1 <= min_types <= max_types:
             raise ValueError("KP reader: need 1 <= min_types <= max_types.")
@@ -62,6 +65,8 @@ class KnowledgePretrainingCorpus:
         if not self.path.exists():
             raise FileNotFoundError(f"KP reader: silver corpus {self.path} does not exist (run `spacy-juicer critic`).")
         self.descriptions = read_labels_file(descriptions)
+        # many wordings of each type (corpora/views.py): each doc of a step gets one at random
+        self.views = read_views(views) if views else None
         self.spans_key = spans_key
         self.min_types, self.max_types = min_types, max_types
         self.negatives_per_step = negatives_per_step
@@ -142,7 +147,8 @@ class KnowledgePretrainingCorpus:
         self.calls += 1
         step = self._step
         keep = set(step["types"])
-        labels = {t: self.descriptions[t] for t in step["types"] + step["negatives"]}
+        step_types = step["types"] + step["negatives"]
+        labels = {t: self.descriptions[t] for t in step_types}
         order = list(step["docs"])
         self.rng.shuffle(order)
         for i in order:
@@ -150,9 +156,15 @@ class KnowledgePretrainingCorpus:
             reference = silver.copy()
             reference.spans.clear()
             reference.ents = filter_spans([s for s in self._spans(silver) if s.label_ in keep])
+            if self.views is not None:
+                labels = {t: self._view(t) for t in step_types}
             set_doc_labels(reference, labels)
             predicted = set_doc_labels(nlp.make_doc(silver.text), labels)
             yield Example(predicted, reference)
+
+    def _view(self, label: str) -> str:
+        views = self.views.get(label) if self.views is not None else None
+        return self.rng.choice(views) if views else self.descriptions[label]
 
 
 # ``[corpora.train]`` for knowledge pre-training on a silver DocBin (``critic``'s output) and

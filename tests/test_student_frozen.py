@@ -1,0 +1,112 @@
+"""The frozen-encoder fast mode: features computed once (the feature store), a head that
+learns, model bytes that carry no store, and a store that survives runs and reports damage."""
+import sqlite3
+
+import numpy
+import pytest
+import spacy
+
+from spacy_juicer.student.feature_store import FeatureStore, FeatureStoreError, feature_key
+from spacy_juicer.student.frozen_bi_encoder import attach_feature_store, get_feature_store
+
+from .conftest import LABELS, make_examples, needs_minilm
+
+FROZEN = {
+    "@architectures": "spacy_juicer.FrozenBiEncoder.v1",
+    "name": "sentence-transformers/all-MiniLM-L6-v2",
+    "max_length": 64,
+    "window_overlap": 16,
+    "max_description_length": 32,
+    "batch_size": 16,
+    "dropout": 0.0,
+    "width": 64,
+}
+
+
+def test_store_round_trip_on_disk_and_between_instances(tmp_path):
+    path = tmp_path / "f.sqlite"
+    store = FeatureStore(path)
+    key = feature_key("enc", "tokens", "Aspirin helps.", [0, 8, 13])
+    assert key != feature_key("enc", "tokens", "Aspirin helps.", [0, 7, 13])
+    array = numpy.arange(12, dtype="float32").reshape(3, 4)
+    store.put_many({key: array})
+    store.close()
+    again = FeatureStore(path)
+    got = again.get_many([key, "absent"])
+    assert list(got) == [key] and got[key].dtype == numpy.float16
+    numpy.testing.assert_array_equal(got[key], array)
+    assert len(again) == 1 and again.stats()["misses"] == 1
+
+
+def test_damaged_store_is_a_clear_error(tmp_path):
+    path = tmp_path / "junk.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(FeatureStoreError, match="Delete it"):
+        FeatureStore(path)
+    good = tmp_path / "cut.sqlite"
+    store = FeatureStore(good)
+    store.put_many({"k": numpy.ones((2, 3), dtype="float32")})
+    store.close()
+    conn = sqlite3.connect(good)
+    conn.execute("UPDATE features SET data = substr(data, 1, 4)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(FeatureStoreError, match="damaged"):
+        FeatureStore(good).get_many(["k"])
+
+
+@pytest.fixture(scope="module")
+def frozen_nlp(tmp_path_factory):
+    from .conftest import minilm_installed
+
+    if not minilm_installed():
+        pytest.skip("MiniLM-L6 weights missing")
+    from thinc.api import Adam, fix_random_seed
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe(
+        "zero_shot_ner",
+        config={"model": FROZEN, "labels": LABELS, "mask_prob": 0.0, "negative_types": "none"},
+    )
+    store = FeatureStore(tmp_path_factory.mktemp("store") / "features.sqlite")
+    attach_feature_store(ner.model, store)
+    examples = make_examples(nlp)
+    nlp.initialize(lambda: examples)
+    optimizer = Adam(1e-3)
+    for _ in range(40):
+        nlp.update(examples, sgd=optimizer, drop=0.0)
+    return nlp
+
+
+@needs_minilm
+def test_the_head_learns_and_the_encoder_stays_frozen(frozen_nlp):
+    ner = frozen_nlp.get_pipe("zero_shot_ner")
+    encoder = ner.model.get_ref("encoder").shims[0]._model
+    assert not any(p.requires_grad for p in encoder.parameters())
+    docs = list(frozen_nlp.pipe(text for text, _ in [("Aspirin reduces the risk of myocardial infarction.", 0)]))
+    assert {(e.text, e.label_) for e in docs[0].ents} == {("Aspirin", "Chemical"), ("myocardial infarction", "Disease")}
+
+
+@needs_minilm
+def test_features_are_computed_once_per_text(frozen_nlp):
+    store = get_feature_store(frozen_nlp.get_pipe("zero_shot_ner").model)
+    n = len(store)
+    # 6 sentences and 2 descriptions, whatever the number of updates
+    assert n == 8
+    before = store.stats()["hits"]
+    frozen_nlp("Aspirin reduces the risk of myocardial infarction.")
+    assert len(store) == n and store.stats()["hits"] > before
+
+
+@needs_minilm
+def test_bytes_carry_no_store_and_do_not_depend_on_predictions(frozen_nlp, tmp_path):
+    before = frozen_nlp.to_bytes()
+    frozen_nlp("Cisplatin caused renal failure in a new sentence.")
+    assert frozen_nlp.to_bytes() == before
+    frozen_nlp.to_disk(tmp_path / "model")
+    loaded = spacy.load(tmp_path / "model")
+    text = "Ibuprofen overdose led to gastric ulcer."
+    ours = [(e.text, e.label_) for e in frozen_nlp(text).ents]
+    assert [(e.text, e.label_) for e in loaded(text).ents] == ours
+    assert len(get_feature_store(loaded.get_pipe("zero_shot_ner").model)) == 3  # in memory only
