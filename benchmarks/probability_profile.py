@@ -27,16 +27,16 @@ def main() -> None:
     import spacy
 
     from spacy_juicer.corpora.labels import read_labels_file
-    from spacy_juicer.evaluation import _copy_for_prediction, load_gold
+    from spacy_juicer.evaluation import load_gold
     from spacy_juicer.student.decisions import type_probabilities
 
     nlp = spacy.load(args.model)
     ner = nlp.get_pipe("zero_shot_ner")
     gold = load_gold(args.data, nlp.vocab, args.limit)
     labels = read_labels_file(args.labels)
-    ner.set_labels(labels)
     names = list(labels)
-    scores = ner.predict([_copy_for_prediction(doc, nlp.vocab) for doc in gold])
+    with ner.using(labels=labels):
+        scores = ner.predict_all([ner.copy_for_prediction(doc) for doc in gold])
     own, other = [], []
     for doc, s in zip(gold, scores):
         probs = type_probabilities(numpy.asarray(s), ner.cfg["negative_class"])

@@ -109,9 +109,16 @@ def tune_threshold(args, nlp) -> Dict[str, float]:
     from spacy_juicer.calibration import tune_threshold as tune
 
     split = Path(args.split_dir)
-    found = tune(nlp, split / "dev.spacy", split / "dev.labels.json", limit=args.dev_limit)
+    found = tune(nlp, split / "dev.spacy", **descriptions_of(split, "dev"), limit=args.dev_limit)
     print(f"  dev span macro F by threshold: {found['scores']}; chosen {found['threshold']}", flush=True)
     return {"chosen": found["threshold"], "dev_span_macro_f": found["scores"]}
+
+
+def descriptions_of(split: Path, part: str) -> Dict[str, Path]:
+    """Every form of the part's descriptions when the split has them (scores are then the
+    worst form's, ``corpora.forms``), else its labels file (splits built before forms)."""
+    forms = split / f"{part}.forms.json"
+    return {"forms": forms} if forms.is_file() else {"labels": split / f"{part}.labels.json"}
 
 
 def evaluate_all(args, model: Path) -> Dict[str, Dict]:
@@ -125,14 +132,16 @@ def evaluate_all(args, model: Path) -> Dict[str, Dict]:
     for part in args.test_parts.split(","):
         # at 0.5, not at the threshold that training chose on the dev types (configs' dev_threshold
         # callback), so that rows trained before and after that callback compare
-        m = evaluate(nlp, split / f"{part}.spacy", split / f"{part}.labels.json", limit=args.test_limit, threshold=0.5)
+        m = evaluate(nlp, split / f"{part}.spacy", **descriptions_of(split, part), limit=args.test_limit, threshold=0.5)
         scores[part] = {k: m[k] for k in keys}
         t = m if tuned["chosen"] == m["threshold"] else evaluate(
-            nlp, split / f"{part}.spacy", split / f"{part}.labels.json", limit=args.test_limit, threshold=tuned["chosen"])
+            nlp, split / f"{part}.spacy", **descriptions_of(split, part), limit=args.test_limit, threshold=tuned["chosen"])
+        scores[part]["worst_form"] = t.get("worst_form")
+        scores[part]["by_form"] = {f: v["span_macro_f"] for f, v in t.get("forms", {}).items()}
         scores[part]["tuned"] = {k: t[k] for k in keys}
         print(f"  {part}: span macro F {m['span_macro_f']:.3f} (dev-tuned threshold: {t['span_macro_f']:.3f}), "
               f"token macro F {m['tok_macro_f']:.3f}", flush=True)
-    m = evaluate(nlp, split / "train.spacy", split / "train.labels.json", limit=args.seen_limit, threshold=0.5)
+    m = evaluate(nlp, split / "train.spacy", **descriptions_of(split, "train"), limit=args.seen_limit, threshold=0.5)
     scores["seen"] = {k: m[k] for k in ("span_macro_f", "tok_macro_f", "ents_f", "ents_per_type")}
     return scores
 

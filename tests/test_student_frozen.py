@@ -101,12 +101,33 @@ def test_features_are_computed_once_per_text(frozen_nlp):
 
 @needs_minilm
 def test_bytes_carry_no_store_and_do_not_depend_on_predictions(frozen_nlp, tmp_path):
-    before = frozen_nlp.to_bytes()
+    ner = frozen_nlp.get_pipe("zero_shot_ner")
+    before = ner.to_bytes()
     frozen_nlp("Cisplatin caused renal failure in a new sentence.")
-    assert frozen_nlp.to_bytes() == before
+    assert ner.to_bytes() == before
     frozen_nlp.to_disk(tmp_path / "model")
     loaded = spacy.load(tmp_path / "model")
     text = "Ibuprofen overdose led to gastric ulcer."
     ours = [(e.text, e.label_) for e in frozen_nlp(text).ents]
     assert [(e.text, e.label_) for e in loaded(text).ents] == ours
     assert len(get_feature_store(loaded.get_pipe("zero_shot_ner").model)) == 3  # in memory only
+
+
+def test_balanced_loss_weighs_each_types_positives_and_negatives_apart():
+    from thinc.api import NumpyOps
+
+    from spacy_juicer.student.decisions import loss_and_grads
+
+    ops = NumpyOps()
+    out = numpy.zeros((4, 2, 2), dtype="f")  # p = 0.5 everywhere
+    target = numpy.asarray([1, 0, 0, 2], dtype="i")
+    loss, (grad,) = loss_and_grads([out], [target], "per_type", 1.0, ops, balance="per_type")
+    assert loss == pytest.approx(2 * numpy.log(2), rel=1e-5)  # per type: mean pos + mean neg, averaged over 2 types
+    d = grad[:, :, 0]
+    # type 0: one positive (token 0) weighs 1/2 (over 2 types); its 3 negatives 1/6 each
+    assert d[0, 0] == pytest.approx(-0.25) and d[1, 0] == pytest.approx(0.5 / 6)
+    weights = numpy.asarray([[1.0, 0.0], [0.0, 1.0]], dtype="f")  # near synonyms: no cross negatives
+    _, (grad,) = loss_and_grads([out], [target], "per_type", 1.0, ops, balance="per_type", other_type_weights=weights)
+    assert grad[3, 0, 0] == 0.0 and grad[0, 1, 0] == 0.0
+    with pytest.raises(ValueError, match="balance"):
+        loss_and_grads([out], [target], "per_type", 1.0, ops, balance="nope")

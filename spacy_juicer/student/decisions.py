@@ -47,6 +47,7 @@ def loss_and_grads(
     ops,
     other_type_weight: float = 1.0,
     other_type_weights: Optional[numpy.ndarray] = None,
+    balance: str = "tokens",
 ) -> Tuple[float, List]:
     """Class-weighted loss over a batch and its gradient, same shapes as ``outputs``.
 
@@ -59,7 +60,17 @@ def loss_and_grads(
     replaces ``other_type_weight`` for a token of type ``j`` as a negative of type ``k``, e.g. 0
     where the two types' descriptions are near synonyms. The loss is normalised by the summed
     token weights.
+
+    ``balance="per_type"`` (per_type rule): for each type, its positive entries and its negative
+    entries are averaged apart and the two means added (then averaged over types), so that a
+    rare type's few mentions weigh as much as its many negatives, and other types' mentions
+    count as that type's negatives in full (times ``other_type_weight(s)``). A model trained so
+    is over-confident in absolute terms (its threshold lies above 0.5) but tells types apart.
     """
+    if balance not in ("tokens", "per_type"):
+        raise ValueError(f"balance must be 'tokens' or 'per_type', not {balance!r}.")
+    if balance == "per_type" and negative_class == "per_type":
+        return _balanced_loss(outputs, targets, negative_weight, ops, other_type_weight, other_type_weights)
     total = sum(float(numpy.where(t == 0, negative_weight, 1.0).sum()) for t in targets) or 1.0
     # per type, an entity token also carries K - 1 full "not this type" entries
     loss = 0.0
@@ -107,6 +118,42 @@ def loss_and_grads(
             d[:, :, 0] = d_logits[:, 1:]
             d[rows, neg_arg, 1] = d_logits[:, 0]
         grads.append(d)
+    return loss, grads
+
+
+def _balanced_loss(outputs, targets, negative_weight, ops, other_type_weight, other_type_weights):
+    xp = ops.xp
+    shapes = [out.shape for out in outputs]
+    keep = [i for i, shape in enumerate(shapes) if len(shape) == 3 and shape[0] and shape[1]]
+    grads = [ops.alloc(shape, dtype="f") for shape in shapes]
+    if not keep or len({shapes[i][1] for i in keep}) != 1:
+        if keep:
+            raise ValueError("balance='per_type' needs every doc of a batch scored with the same types.")
+        return 0.0, grads
+    k = shapes[keep[0]][1]
+    out = xp.concatenate([outputs[i] for i in keep], axis=0)
+    truth = xp.concatenate([ops.asarray1i(targets[i]) for i in keep])
+    margin = out[:, :, 0] - out[:, :, 1]
+    p = 1.0 / (1.0 + xp.exp(-xp.clip(margin, -60, 60)))
+    y = xp.zeros(margin.shape, dtype="f")
+    rows = xp.nonzero(truth > 0)[0]
+    y[rows, truth[rows] - 1] = 1.0
+    is_entity = (truth > 0)[:, None]
+    other = other_type_weight
+    if other_type_weights is not None and other_type_weights.shape == (k, k):
+        other = xp.asarray(other_type_weights, dtype="f")[xp.maximum(truth - 1, 0)]
+    neg = xp.where(y > 0, 0.0, xp.where(is_entity, other, 1.0)).astype("f")
+    n_pos = y.sum(axis=0, keepdims=True)
+    n_neg = neg.sum(axis=0, keepdims=True)
+    w = y / xp.maximum(n_pos, 1.0) + negative_weight * neg / xp.maximum(n_neg, 1e-9)
+    w = (w / k).astype("f")
+    loss = -float((w * (y * xp.log(p + 1e-9) + (1 - y) * xp.log(1 - p + 1e-9))).sum())
+    d_margin = w * (p - y)
+    d = xp.stack([d_margin, -d_margin], axis=-1).astype("f")
+    start = 0
+    for i in keep:
+        grads[i] = d[start : start + shapes[i][0]]
+        start += shapes[i][0]
     return loss, grads
 
 

@@ -11,9 +11,10 @@ The output has the other architectures' shape, ``(n_tokens, K_doc, 2)`` per doc,
 component, its losses and decoding are the same. A packaged pipeline runs the encoder as usual;
 it needs no store. On a GPU, full fine-tuning (``BiEncoder.v1``) stays the stronger choice.
 
-Entity masking (JUICER) replaces a mention's word pieces by the mask token; features are
-computed once, so here a masked mention's token vectors are zeroed before the head instead:
-the head must still find the mention from its context.
+Entity masking (JUICER's ``mask_prob``) does not apply here: it changes the encoder's input,
+and the features are computed once. Zeroing a masked mention's vectors instead was tried and
+is a shortcut, not a regulariser: the head learnt that zero vectors are entities (KP dev span
+F 0.00 at 1,000 updates, against 3.45 with the vectors kept), and users' text has no zeros.
 """
 from __future__ import annotations
 
@@ -228,8 +229,6 @@ def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats
     padded = numpy.zeros((n_batch, max(longest, 1), width), dtype="float32")
     for d, f in enumerate(feats):
         padded[d, : len(f)] = f
-        if is_train and X.masked is not None and X.masked[d] is not None:
-            padded[d, : len(f)][numpy.asarray(X.masked[d], dtype=bool)] = 0.0
     scored = numpy.abs(padded).sum(axis=-1) > 0  # tokens some window read
     types = description_vectors(model, X.descriptions)
     logits, bp_head = head((ops.asarray(padded), lengths, ops.asarray(types)), is_train)

@@ -44,9 +44,11 @@ dropout = 0.1
 mixed_precision = false
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
-# the thresholds that choose_threshold tries by default: measured best values on unseen types
-# lie between 0.05 and 0.5 (benchmarks/results/zero_shot/regimens.md)
-THRESHOLD_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+# the thresholds that choose_threshold tries by default: a student fine-tuned end to end on few
+# types is under-confident on unseen ones (best 0.05-0.5, benchmarks/results/zero_shot/
+# regimens.md); a frozen-encoder head trained on many silver types, whose negatives weigh less
+# than their share, is over-confident (its best lies above 0.5)
+THRESHOLD_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
 
@@ -54,6 +56,12 @@ def check_threshold(threshold: float) -> float:
     if not 0.0 <= float(threshold) <= 1.0:
         raise ValueError(f"threshold must be in [0, 1], not {threshold}.")
     return float(threshold)
+
+
+def check_balance(balance: str) -> str:
+    if balance not in ("tokens", "per_type"):
+        raise ValueError(f"balance must be 'tokens' or 'per_type', not {balance!r}.")
+    return balance
 
 
 def check_grid(grid: Sequence[float]) -> Tuple[float, ...]:
@@ -88,6 +96,7 @@ DEFAULT_SCORE_WEIGHTS = {
         "negative_weight": 1.0,
         "other_type_weight": 1.0,
         "near_type_similarity": 1.0,
+        "balance": "tokens",
         "negative_class": "per_type",
         "negative_types": "builtin",
         "mask_prob": 0.7,
@@ -109,6 +118,7 @@ def make_zero_shot_ner(
     negative_weight: float,
     other_type_weight: float,
     near_type_similarity: float,
+    balance: str,
     negative_class: str,
     negative_types: Optional[str],
     mask_prob: float,
@@ -132,6 +142,8 @@ def make_zero_shot_ner(
     near_type_similarity: per_type rule, frozen-encoder mode: two types whose descriptions'
         encoder vectors have a cosine above this are near synonyms, and neither's mentions
         count against the other (silver types overlap); 1.0 turns it off.
+    balance: per_type rule: "tokens" (a non-entity token's entries weigh as one token) or
+        "per_type" (each type's positives and negatives averaged apart: ``decisions.py``).
     negative_class: "per_type" (each type against no entity on its own, robust to added
         labels) or "max" (SMXM/JUICER: no entity is the max over types, one softmax).
     negative_types: the pool of negative types: "builtin" (shipped, ~300 broad types),
@@ -151,6 +163,7 @@ def make_zero_shot_ner(
         negative_weight=negative_weight,
         other_type_weight=other_type_weight,
         near_type_similarity=near_type_similarity,
+        balance=balance,
         negative_class=negative_class,
         negative_types=negative_types,
         mask_prob=mask_prob,
@@ -177,6 +190,7 @@ class ZeroShotNER(TrainablePipe):
         negative_weight: float = 1.0,
         other_type_weight: float = 1.0,
         near_type_similarity: float = 1.0,
+        balance: str = "tokens",
         negative_class: str = "per_type",
         negative_types: Optional[str] = BUILTIN,
         mask_prob: float = 0.7,
@@ -209,6 +223,7 @@ class ZeroShotNER(TrainablePipe):
             "negative_weight": negative_weight,
             "other_type_weight": other_type_weight,
             "near_type_similarity": near_type_similarity,
+            "balance": check_balance(balance),
             "negative_class": check_negative_class(negative_class),
             "negative_types": negative_types,
             "negative_pool": {},
@@ -432,6 +447,7 @@ class ZeroShotNER(TrainablePipe):
         return loss_and_grads(
             outputs, targets, self.cfg["negative_class"], self.cfg["negative_weight"], self.model.ops,
             other_type_weight=self.cfg.get("other_type_weight", 1.0), other_type_weights=other_weights,
+            balance=self.cfg.get("balance", "tokens"),
         )
 
     def _other_type_weights(self, descriptions: List[str]) -> Optional[numpy.ndarray]:
