@@ -17,13 +17,13 @@ from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_examples, validate_get_examples
-from spacy.util import minibatch, registry
+from spacy.util import minibatch
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 
 from ..corpora.doc_labels import get_doc_labels
 from ..corpora.labels import LabelError, LabelsLike, normalize_labels
-from ..training.negatives import BUILTIN, load_negative_pool
+from .negatives import BUILTIN, load_negative_pool
 from .decisions import check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
 
 if TYPE_CHECKING:  # imported lazily at run time, like the models
@@ -506,25 +506,3 @@ def clear_caches(model: Model) -> None:
         cache = node.attrs.get("type_cache")
         if cache is not None:
             cache.clear()
-
-
-@registry.callbacks("spacy_juicer.set_labels.v1")
-def make_set_labels(
-    labels: LabelsLike = None,
-    path: Optional[str] = None,
-    component: str = "zero_shot_ner",
-    negative_types: Optional[str] = None,
-) -> Callable[[Language], Language]:
-    """``[initialize.after_init]`` hook: set the labels of a (possibly sourced) component, e.g.
-    the gold types and descriptions for fine-tuning a model pre-trained on silver types, and
-    optionally its pool of negative types (a sourced component keeps the pool it was trained
-    with, e.g. the silver types, some of which may be synonyms of the gold types)."""
-
-    def set_labels(nlp: Language) -> Language:
-        pipe = nlp.get_pipe(component)
-        pipe.set_labels(path if path is not None else labels)
-        if negative_types is not None:
-            pipe.set_negative_types(negative_types)
-        return nlp
-
-    return set_labels
