@@ -23,8 +23,9 @@ from thinc.api import Config, Model, Optimizer, set_dropout_rate
 
 from ..corpora.doc_labels import get_doc_labels
 from ..corpora.labels import LabelError, LabelsLike, normalize_labels
-from .negatives import BUILTIN, load_negative_pool
+from .caches import clear_caches
 from .decisions import check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
+from .negatives import BUILTIN, load_negative_pool
 
 if TYPE_CHECKING:  # imported lazily at run time, like the models
     from .inputs import ZeroShotInput
@@ -379,16 +380,6 @@ class ZeroShotNER(TrainablePipe):
         super().finish_update(sgd)
         clear_caches(self.model)
 
-    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "ZeroShotNER":
-        super().from_bytes(bytes_data, exclude=exclude)
-        clear_caches(self.model)
-        return self
-
-    def from_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> "ZeroShotNER":
-        super().from_disk(path, exclude=exclude)
-        clear_caches(self.model)
-        return self
-
     def get_loss(self, examples: Iterable[Example], scores: List[Any]) -> Tuple[float, List[Any]]:
         """Loss of predictions made with each doc's labels (``predict``) against the examples."""
         targets = []
@@ -497,12 +488,3 @@ class ZeroShotNER(TrainablePipe):
                 wanted.update(dict.fromkeys(self.labels_for(eg.predicted)))
             kwargs["labels"] = list(wanted)
         return self.scorer(examples, **kwargs)
-
-
-def clear_caches(model: Model) -> None:
-    """Forget what any layer cached about type descriptions (their encodings change with the
-    weights)."""
-    for node in model.walk():
-        cache = node.attrs.get("type_cache")
-        if cache is not None:
-            cache.clear()
