@@ -117,24 +117,10 @@ def make_zero_shot_ner(
         "none", or a labels file (e.g. the silver types' descriptions); read at initialize.
     mask_prob: probability that a gold mention's word pieces are masked (training only).
     """
-    return ZeroShotNER(
-        nlp.vocab,
-        model,
-        name,
-        labels=labels,
-        threshold=threshold,
-        spans_key=spans_key,
-        gold_spans_key=gold_spans_key,
-        min_types_per_step=min_types_per_step,
-        max_types_per_step=max_types_per_step,
-        negative_weight=negative_weight,
-        other_type_weight=other_type_weight,
-        negative_class=negative_class,
-        negative_types=negative_types,
-        mask_prob=mask_prob,
-        overwrite_ents=overwrite_ents,
-        scorer=scorer,
-    )
+    settings = dict(locals())  # every other argument is a setting of the component, by name
+    for argument in ("nlp", "name", "model"):
+        del settings[argument]
+    return ZeroShotNER(nlp.vocab, model, name, **settings)
 
 
 class ZeroShotNER(TrainablePipe):
