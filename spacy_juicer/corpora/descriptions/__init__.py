@@ -6,7 +6,17 @@ import json
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
+from ..labels import LabelError
+
 HERE = Path(__file__).parent
+
+
+class DescriptionsError(LabelError, KeyError):
+    """No descriptions file for a dataset, or no description for a type: a bad name in the
+    caller's input (a KeyError too, for callers that look a name up)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 def available() -> List[str]:
@@ -17,7 +27,7 @@ def available() -> List[str]:
 def descriptions_path(dataset: str) -> Path:
     path = HERE / f"{dataset}.json"
     if not path.is_file():
-        raise KeyError(
+        raise DescriptionsError(
             f"No type descriptions for dataset '{dataset}': known are {', '.join(available())}"
         )
     return path
@@ -27,13 +37,13 @@ def load_descriptions(
     dataset: str, types: Optional[Iterable[str]] = None, *, names_only: bool = False
 ) -> Dict[str, str]:
     """``{type: description}`` of ``dataset`` (restricted to ``types``, in their order).
-    A requested type without a description raises KeyError naming the file to edit."""
+    A requested type without a description raises DescriptionsError naming the file to edit."""
     data: Dict[str, str] = json.loads(descriptions_path(dataset).read_text(encoding="utf8"))
     if types is not None:
         types = list(types)
         missing = [t for t in types if t not in data]
         if missing:
-            raise KeyError(
+            raise DescriptionsError(
                 f"{descriptions_path(dataset)} has no description for {', '.join(missing)}"
             )
         data = {t: data[t] for t in types}
