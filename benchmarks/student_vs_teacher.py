@@ -35,7 +35,7 @@ def peak_rss_mb() -> float:
 
 
 def label_pool(n: int) -> Dict[str, str]:
-    from spacy_juicer.training.negatives import load_negative_pool
+    from spacy_juicer.student.negatives import load_negative_pool
 
     pool = {**TYPES, **load_negative_pool()}
     return dict(list(pool.items())[:n])

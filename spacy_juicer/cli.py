@@ -6,9 +6,12 @@ corpora, student), so it is usable from Python and from project.yml alike.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple, Type
 
 import typer
+
+from .assets import MissingAssetError
+from .records import DEFAULT_DOMAIN
 
 app = typer.Typer(
     name="spacy-juicer",
@@ -17,13 +20,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Errors that come from bad input: printed as one line with exit code 1, no traceback.
-_INPUT_ERRORS = (ValueError, FileNotFoundError, KeyError, OSError)
+# Errors that come from bad input: printed as one line with exit code 1, no traceback. The
+# stages' own error types (LabelError, SplitError, CriticError, AnnotateError, EvaluationError,
+# DescriptionsError ...) are ValueErrors, as are their checks of values; MissingAssetError names
+# missing data or weights; the OSErrors are those of a path the user gave. Anything else (a
+# KeyError, any other OSError) is a bug or the machine's trouble and raises with its traceback.
+_PATH_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
+_INPUT_ERRORS = (ValueError, MissingAssetError, *_PATH_ERRORS)
+
+
+def _teacher_errors() -> Tuple[Type[BaseException], ...]:
+    """The input errors of a command that runs the teacher: those above and the teacher's own
+    (a replay file without the answer, llama-cpp-python not installed), imported with the
+    teacher, which needs the llm extra."""
+    from .teacher.models.llama_cpp import LlamaCppMissingError
+    from .teacher.models.replay import ReplayMissingError
+
+    return (*_INPUT_ERRORS, ReplayMissingError, LlamaCppMissingError)
 
 
 def _fail(err: BaseException) -> None:
-    message = err.args[0] if isinstance(err, KeyError) and err.args else err
-    typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
+    typer.secho(f"Error: {err}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
 
 
@@ -106,14 +123,13 @@ def split_cmd(
     data_dir: Optional[Path] = typer.Option(None, "--data", help="Data mirror (default: found)"),
 ) -> None:
     """Build a zero-shot split: per part a DocBin in which other parts' types are O."""
-    from .assets import MissingAssetError
     from .corpora.splits import build_split
 
     try:
         counts = build_split(
             config, out_dir, data_dir=data_dir, parts=parts, limit=limit, names_only=names_only
         )
-    except (*_INPUT_ERRORS, MissingAssetError) as err:
+    except _INPUT_ERRORS as err:
         _fail(err)
     for name, part in counts["parts"].items():
         ents = ", ".join(f"{k} {v}" for k, v in part["entities"].items()) or "none"
@@ -232,10 +248,11 @@ def annotate_cmd(
     """Label raw sentences with an LLM through spacy-llm; resumable (cached answers), shardable."""
     from .teacher.annotate import annotate
 
+    errors = _teacher_errors()
     try:
         record = annotate(input_path, output, config, cache_path=cache, limit=limit, shard=shard,
                           sentences=sentences, batch_size=batch_size)
-    except _INPUT_ERRORS as err:
+    except errors as err:
         _fail(err)
     typer.echo(
         f"{record['sentences']} sentences -> {output}: {record['calls']} prompts asked "
@@ -303,17 +320,18 @@ def describe_cmd(
     config: Path = typer.Option(Path("configs/describe.cfg"), "--config", "-c", help="spacy-llm config: \\[task] Describe.v1 and \\[model]"),
     top_domains: int = typer.Option(2, "--top-domains", help="Describe each type in its k most frequent domains (JUICER: 2)"),
     limit: int = typer.Option(0, "--limit", help="Only the N most frequent types (0 = all)"),
-    default_domain: str = typer.Option("biomedicine", "--default-domain", help="Domain of sentences without one"),
+    default_domain: str = typer.Option(DEFAULT_DOMAIN, "--default-domain", help="Domain of sentences without one"),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Answer cache file (default: in the user cache, per model and settings)"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Prompts per model call (default: the model's concurrency)"),
 ) -> None:
     """Ask the LLM what each silver type is in its top domains; write the type descriptions."""
     from .silver.describe import describe
 
+    errors = _teacher_errors()
     try:
         record = describe(silver, output, config, top_k=top_domains, limit=limit, default_domain=default_domain,
                           cache_path=cache, batch_size=batch_size)
-    except _INPUT_ERRORS as err:
+    except errors as err:
         _fail(err)
     typer.echo(
         f"{record['types']} types, {record['queries']} questions -> {output}: {record['calls']} calls, "

@@ -5,6 +5,7 @@
 - ``doc.spans[RAW_KEY]``: the teacher's raw spans (every occurrence of every mention).
 - ``doc.spans[GOLD_KEY]``: a converted corpus's gold spans, overlapping ones included.
 - ``doc.spans[SILVER_KEY]``: the critic's silver spans.
+- ``DEFAULT_DOMAIN``: the domain of a record that has none (what describe asks about).
 
 and the one reader of a DocBin that every stage uses (a missing or broken file is a clear error).
 """
@@ -15,6 +16,7 @@ RECORD_KEY = "juicer"
 RAW_KEY = "llm_raw"
 GOLD_KEY = "gold"
 SILVER_KEY = "silver"
+DEFAULT_DOMAIN = "biomedicine"
 
 
 def load_docbin(path: Union[str, Path], vocab: Any = None) -> List[Any]:

@@ -1,7 +1,7 @@
 """`spacy project run smoke` from a copy of the project, then the packaged pipeline installed
 into a fresh virtual environment and used offline, as a user would (issue: project.yml).
 
-The smoke workflow is the whole `all` chain (assets, annotate, critic, describe, stats, convert,
+The smoke workflow is the whole `all` chain (assets, annotate, critic, describe, stats, split,
 KP, KF, evaluate, report, package) on 14 sentences with the replay teacher and a few updates:
 it proves the chain holds together, not that the model is good (benchmarks/ measure that).
 The fresh environment gets only two wheels, spacy-juicer's and the pipeline's, installed with

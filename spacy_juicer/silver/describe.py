@@ -22,14 +22,13 @@ import spacy
 import srsly
 from spacy.tokens import Doc
 
-from ..records import RECORD_KEY, SILVER_KEY
+from ..records import DEFAULT_DOMAIN, RECORD_KEY, SILVER_KEY
 from ..teacher.cache import AnswerCache, default_cache_path
 from ..teacher.models.base import model_identity
 from ..teacher.runner import run_counts, run_llm
 from .critic import read_docs
 
 PathLike = Union[str, Path]
-DEFAULT_DOMAIN = "biomedicine"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")
 
 

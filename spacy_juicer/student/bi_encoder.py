@@ -11,34 +11,25 @@ per doc, so the component, its training, losses and decoding are the same for bo
 Why: the cross-encoder costs one pass per (sentence, type), so 50 labels cost 50 times one
 label. Here 50 labels cost one sentence pass and a dot product once the descriptions are
 encoded; description encodings are cached by text at inference and forgotten whenever the
-weights change (the component clears ``type_cache`` after each update and after loading).
+weights change (the component clears ``type_cache`` after each update; it is never saved, so a
+loaded model starts with an empty one: ``caches.py``).
 The descriptions still decide everything about a type: there is no per-type weight.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, List, Sequence, Tuple
 
 import numpy
 from spacy.util import registry
 from thinc.api import Dropout, Linear, Model
 from thinc.types import Floats2d, Floats3d
 
-from .cross_encoder import (
-    _DescriptionCache,
-    description_ids,
-    get_tokenizer,
-    has_transformer,
-    load_transformer,
-    make_hf_wrapper,
-)
+from .caches import TypeCache
 from .encoders import MINILM
+from . import hf_encoder
 from .inputs import NEG_FILL, ZeroShotInput
-from .pairs import assign_windows, piece_mask, tokenize_docs
+from .pooling import encode_pooled
 from .sequences import SingleTemplate, plan_description_batches, plan_sentence_batches
-
-
-class TypeCache(dict):
-    """Description text -> pooled encoder vector, valid until the weights change."""
 
 
 @registry.architectures("spacy_juicer.BiEncoder.v1")
@@ -61,11 +52,10 @@ def build_bi_encoder(
         cross-encoder (batch_size counts sequences: sentence windows or descriptions).
     projection: width of the shared token/type space.
     """
-    if max_length < 8 or max_description_length < 1 or batch_size < 1 or projection < 1:
-        raise ValueError("max_length >= 8, max_description_length, batch_size and projection >= 1 are needed.")
-    if not 0 <= window_overlap < max_length:
-        raise ValueError(f"window_overlap ({window_overlap}) must be in [0, max_length={max_length}).")
-    hf = make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
+    if projection < 1:
+        raise ValueError(f"projection must be >= 1, not {projection}.")
+    attrs = hf_encoder.encoder_attrs(name, max_length, window_overlap, max_description_length, batch_size)
+    hf = hf_encoder.make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
     token_proj = Linear(nO=projection)
     type_proj = Linear(nO=projection)
     none_head = Linear(nO=1)
@@ -75,84 +65,31 @@ def build_bi_encoder(
         init=init,
         layers=[hf, Dropout(dropout), token_proj, type_proj, none_head],
         refs={"encoder": hf, "token_proj": token_proj, "type_proj": type_proj, "none_head": none_head},
-        attrs={
-            "name": str(name),
-            "max_length": max_length,
-            "window_overlap": window_overlap,
-            "max_description_length": max_description_length,
-            "batch_size": batch_size,
-            "description_cache": _DescriptionCache(),
-            "type_cache": TypeCache(),
-        },
+        attrs={**attrs, "type_cache": TypeCache()},
     )
 
 
 def init(model: Model, X: Any = None, Y: Any = None) -> Model:
-    hidden = load_transformer(model)
-    config = model.get_ref("encoder").shims[0]._hfmodel.transformer.config
-    limit = getattr(config, "max_position_embeddings", None)
-    longest = max(model.attrs["max_length"], model.attrs["max_description_length"]) + 2
-    if limit is not None and longest > limit - 2:
-        raise ValueError(
-            f"max_length / max_description_length exceed what '{model.attrs['name']}' can read ({limit} positions)."
-        )
+    hidden = hf_encoder.load_transformer(model)
+    n_special = hf_encoder.get_template(model, SingleTemplate).n_special
+    hf_encoder.check_positions(model, max(model.attrs["max_length"], model.attrs["max_description_length"]) + n_special)
     for ref in ("token_proj", "type_proj", "none_head"):
         model.get_ref(ref).set_dim("nI", hidden)
         model.get_ref(ref).initialize()
     return model
 
 
-def get_single_template(model: Model) -> SingleTemplate:
-    cache = model.attrs["description_cache"]
-    tokenizer = get_tokenizer(model)
-    held = getattr(cache, "single", None)
-    if held is None or held[0] != id(tokenizer):
-        cache.single = (id(tokenizer), SingleTemplate.from_tokenizer(tokenizer))
-    return cache.single[1]
-
-
-def _encode_pooled(model: Model, batches, n_rows: int, is_train: bool) -> Tuple[Floats2d, Callable]:
-    """Run encoder batches, mean-pool the gathered rows into ``out[dest]``."""
-    ops = model.ops
-    encoder = model.get_ref("encoder")
-    out = None
-    callbacks = []
-    for batch in batches:
-        hidden, bp_hidden = encoder(batch, is_train)
-        seq_shape = hidden.shape
-        if out is None:
-            out = ops.alloc2f(n_rows, seq_shape[-1])
-        rows = ops.asarray1i(batch.rows)
-        lens = ops.asarray1i(batch.lengths)
-        pooled = ops.reduce_mean(hidden.reshape((-1, seq_shape[-1]))[rows], lens)
-        dest = ops.xp.asarray(batch.dest)
-        out[dest] = pooled
-        if is_train:
-            callbacks.append((dest, rows, lens, seq_shape, bp_hidden))
-    if out is None:
-        out = ops.alloc2f(n_rows, model.get_ref("encoder").get_dim("nO"))
-
-    def backprop(d_out: Floats2d) -> None:
-        for dest, rows, lens, seq_shape, bp_hidden in callbacks:
-            d_rows = ops.backprop_reduce_mean(d_out[dest], lens)
-            d_hidden = ops.alloc2f(seq_shape[0] * seq_shape[1], seq_shape[2])
-            ops.scatter_add(d_hidden, rows, d_rows)
-            bp_hidden(d_hidden.reshape(seq_shape))
-
-    return out, backprop
-
-
 def _type_vectors(model: Model, descriptions: Sequence[str], is_train: bool) -> Tuple[Floats2d, Callable]:
     """Pooled encodings of the descriptions; cached by text outside training."""
-    template = get_single_template(model)
-    ids = description_ids(model, descriptions)
+    template = hf_encoder.get_template(model, SingleTemplate)
+    ids = hf_encoder.description_ids(model, descriptions)
     size = model.attrs["batch_size"]
     if is_train:
-        return _encode_pooled(model, plan_description_batches(ids, template, size), len(ids), True)
-    cache: Dict[str, Any] = model.attrs["type_cache"]
+        return encode_pooled(model, plan_description_batches(ids, template, size), len(ids), True)
+    cache: TypeCache = model.attrs["type_cache"]
     todo = [j for j, text in enumerate(descriptions) if text not in cache]
     if todo:
-        fresh, _ = _encode_pooled(model, plan_description_batches([ids[j] for j in todo], template, size), len(todo), False)
+        fresh, _ = encode_pooled(model, plan_description_batches([ids[j] for j in todo], template, size), len(todo), False)
         for row, j in enumerate(todo):
             cache[descriptions[j]] = fresh[row].copy()
     if not descriptions:
@@ -163,8 +100,7 @@ def _type_vectors(model: Model, descriptions: Sequence[str], is_train: bool) -> 
 
 def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats3d], Callable]:
     """Per doc ``(n_tokens, K_doc, 2)``: [type logit, "no entity" logit] of every (token, type)."""
-    if not has_transformer(model):
-        raise ValueError("The bi-encoder has no weights yet: initialize the pipeline (nlp.initialize()) first.")
+    hf_encoder.require_weights(model, "bi-encoder")
     ops = model.ops
     xp = ops.xp
     dropout = model.layers[1]
@@ -175,17 +111,11 @@ def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats
     n_total = int(starts[-1])
     cols = [numpy.asarray(list(X.labels_of(d)), dtype="int64") for d in range(len(docs))]
 
-    pieces = tokenize_docs(get_tokenizer(model), docs)
-    stride = model.attrs["max_length"] - model.attrs["window_overlap"]
-    for p in pieces:
-        assign_windows(p, model.attrs["max_length"], stride)
-    masks = None
-    if is_train and X.masked is not None:
-        masks = [None if m is None else piece_mask(p, m) for p, m in zip(pieces, X.masked)]
+    pieces, masks = hf_encoder.doc_pieces(model, X, is_train)
     scored = numpy.concatenate([p.token_window >= 0 for p in pieces]) if pieces else numpy.zeros(0, bool)
-    template = get_single_template(model)
+    template = hf_encoder.get_template(model, SingleTemplate)
     sentence_batches = plan_sentence_batches(pieces, template, model.attrs["batch_size"], masks)
-    tokens, bp_tokens = _encode_pooled(model, sentence_batches, n_total, is_train)
+    tokens, bp_tokens = encode_pooled(model, sentence_batches, n_total, is_train)
     types, bp_types = _type_vectors(model, X.descriptions, is_train)
 
     dropped, bp_drop = dropout(tokens, is_train)

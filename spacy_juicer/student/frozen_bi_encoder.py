@@ -27,14 +27,13 @@ from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats3d
 
-from .bi_encoder import get_single_template
-from .cross_encoder import description_ids, get_tokenizer, has_transformer, load_transformer, make_hf_wrapper
+from . import hf_encoder
 from .encoders import MINILM
 from .feature_store import FeatureStore, feature_key, get_or_compute
 from .frozen_head import build_frozen_head
 from .inputs import NEG_FILL, ZeroShotInput
-from .pairs import assign_windows, tokenize_docs
-from .sequences import plan_description_batches, plan_sentence_batches
+from .pooling import encode_pooled
+from .sequences import SingleTemplate, plan_description_batches, plan_sentence_batches
 
 # The store a model reads and writes, by ``Model.id``, kept outside ``model.attrs`` so that it
 # is never serialized with the model (a packaged pipeline must not point at a training
@@ -82,15 +81,10 @@ def build_frozen_bi_encoder(
     The parameters the other architectures share keep their names, so a config switches
     architecture with ``--components.zero_shot_ner.model.@architectures`` alone.
     """
-    if max_length < 8 or max_description_length < 1 or batch_size < 1 or width < 2:
-        raise ValueError("max_length >= 8, max_description_length >= 1, batch_size >= 1 and width >= 2 are needed.")
-    if not 0 <= window_overlap < max_length:
-        raise ValueError(f"window_overlap ({window_overlap}) must be in [0, max_length={max_length}).")
-    if lstm_depth < 0:
-        raise ValueError("lstm_depth must be >= 0.")
-    from .cross_encoder import _DescriptionCache
-
-    hf = make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
+    if width < 2 or lstm_depth < 0:
+        raise ValueError("width >= 2 and lstm_depth >= 0 are needed.")
+    attrs = hf_encoder.encoder_attrs(name, max_length, window_overlap, max_description_length, batch_size)
+    hf = hf_encoder.make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
     head = build_frozen_head(width=width, lstm_depth=lstm_depth, dropout=dropout)
     return Model(
         "zero_shot_frozen_bi_encoder",
@@ -98,26 +92,14 @@ def build_frozen_bi_encoder(
         init=init,
         layers=[hf, head],
         refs={"encoder": hf, "head": head},
-        attrs={
-            "name": str(name),
-            "max_length": max_length,
-            "window_overlap": window_overlap,
-            "max_description_length": max_description_length,
-            "batch_size": batch_size,
-            "description_cache": _DescriptionCache(),
-        },
+        attrs=attrs,
     )
 
 
 def init(model: Model, X: Any = None, Y: Any = None) -> Model:
-    hidden = load_transformer(model)
+    hidden = hf_encoder.load_transformer(model)
+    hf_encoder.check_positions(model, max(model.attrs["max_length"], model.attrs["max_description_length"]) + 2)
     transformer = model.get_ref("encoder").shims[0]._hfmodel.transformer
-    limit = getattr(transformer.config, "max_position_embeddings", None)
-    longest = max(model.attrs["max_length"], model.attrs["max_description_length"]) + 2
-    if limit is not None and longest > limit - 2:
-        raise ValueError(
-            f"max_length / max_description_length exceed what '{model.attrs['name']}' can read ({limit} positions)."
-        )
     for param in transformer.parameters():
         param.requires_grad_(False)
     head = model.get_ref("head")
@@ -150,31 +132,23 @@ def _hidden(model: Model, batch: Any) -> numpy.ndarray:
 
 def _compute_tokens(model: Model, docs: Sequence[Doc]) -> List[numpy.ndarray]:
     """Per doc, ``(n_tokens, hidden)``: its word pieces' last-layer states mean-pooled per token
-    (a token no window reads stays all zero)."""
-    pieces = tokenize_docs(get_tokenizer(model), docs)
-    stride = model.attrs["max_length"] - model.attrs["window_overlap"]
-    for p in pieces:
-        assign_windows(p, model.attrs["max_length"], stride)
+    (a token no window reads stays all zero), as the bi-encoder pools them."""
+    pieces, _ = hf_encoder.doc_pieces(model, ZeroShotInput(list(docs), []), False)
     lengths = [len(doc) for doc in docs]
     starts = numpy.concatenate([[0], numpy.cumsum(lengths)]).astype("int64")
-    width = model.get_ref("encoder").get_dim("nO")
-    out = numpy.zeros((int(starts[-1]), width), dtype="float32")
-    template = get_single_template(model)
-    for batch in plan_sentence_batches(pieces, template, model.attrs["batch_size"]):
-        flat = _hidden(model, batch)
-        rows = flat[batch.rows]
-        bounds = numpy.concatenate([[0], numpy.cumsum(batch.lengths)])
-        sums = numpy.add.reduceat(rows, bounds[:-1], axis=0) if len(rows) else rows
-        out[batch.dest] = sums / numpy.maximum(batch.lengths, 1)[:, None]
+    template = hf_encoder.get_template(model, SingleTemplate)
+    batches = plan_sentence_batches(pieces, template, model.attrs["batch_size"])
+    out, _ = encode_pooled(model, batches, int(starts[-1]), False)
+    out = model.ops.to_numpy(out)
     return [out[starts[d] : starts[d + 1]] for d in range(len(docs))]
 
 
 def _compute_descriptions(model: Model, descriptions: Sequence[str]) -> List[numpy.ndarray]:
     """Per description, ``(n_pieces, hidden)``: the states of all its attended positions (their
     mean is what sentence-transformers pools; the pieces serve richer heads)."""
-    ids = description_ids(model, descriptions)
+    ids = hf_encoder.description_ids(model, descriptions)
     out: List[Any] = [None] * len(descriptions)
-    template = get_single_template(model)
+    template = hf_encoder.get_template(model, SingleTemplate)
     for batch in plan_description_batches(ids, template, model.attrs["batch_size"]):
         flat = _hidden(model, batch)
         rows = flat[batch.rows]
@@ -217,8 +191,7 @@ def description_similarity(model: Model, descriptions: Sequence[str]) -> numpy.n
 
 def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats3d], Callable]:
     """Per doc ``(n_tokens, K_doc, 2)``: [type logit, "no entity" logit] of every (token, type)."""
-    if not has_transformer(model):
-        raise ValueError("The frozen bi-encoder has no weights yet: initialize the pipeline (nlp.initialize()) first.")
+    hf_encoder.require_weights(model, "frozen bi-encoder")
     ops = model.ops
     head = model.get_ref("head")
     docs = X.docs

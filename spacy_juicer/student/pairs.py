@@ -89,6 +89,27 @@ class EncoderBatch:
     dest: numpy.ndarray  # flat output index (doc block + token * K_doc + column) per scored token
     n_pairs: int
 
+    @classmethod
+    def gather(
+        cls,
+        input_ids: numpy.ndarray,
+        attention_mask: numpy.ndarray,
+        token_type_ids: Optional[numpy.ndarray],
+        rows: Sequence[numpy.ndarray],
+        lengths: Sequence[numpy.ndarray],
+        dest: Sequence[numpy.ndarray],
+    ) -> "EncoderBatch":
+        """A batch from its padded arrays and its gather plan, one part per sequence."""
+        return cls(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            rows=numpy.concatenate(rows).astype("int64"),
+            lengths=numpy.concatenate(lengths).astype("int32"),
+            dest=numpy.concatenate(dest).astype("int64"),
+            n_pairs=int(input_ids.shape[0]),
+        )
+
 
 def tokenize_docs(tokenizer: Any, docs: Sequence[Doc]) -> List[DocPieces]:
     """Tokenize each doc's text once and align pieces to tokens by character offsets."""
@@ -213,15 +234,7 @@ def plan_batches(
             rows.append(i * seq_len + offset_a + piece_rows)
             lengths.append(tok_lengths)
             dest.append(offsets[d] + tokens * len(label_lists[d]) + col)
-        yield EncoderBatch(
-            input_ids=input_ids,
-            attention_mask=attention,
-            token_type_ids=types,
-            rows=numpy.concatenate(rows).astype("int64"),
-            lengths=numpy.concatenate(lengths).astype("int32"),
-            dest=numpy.concatenate(dest).astype("int64"),
-            n_pairs=len(chunk),
-        )
+        yield EncoderBatch.gather(input_ids, attention, types, rows, lengths, dest)
 
 
 def window_tokens(pieces: DocPieces, w: int) -> Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:

@@ -20,14 +20,15 @@ from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_examples, validate_get_examples
-from spacy.util import minibatch, registry
+from spacy.util import minibatch
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 
 from ..corpora.doc_labels import get_doc_labels, set_doc_labels
 from ..corpora.labels import LabelError, LabelsLike, normalize_labels
-from ..training.negatives import BUILTIN, load_negative_pool
+from .caches import clear_caches
 from .decisions import check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
+from .negatives import BUILTIN, load_negative_pool
 
 if TYPE_CHECKING:  # imported lazily at run time, like the models
     from .inputs import ZeroShotInput
@@ -150,26 +151,10 @@ def make_zero_shot_ner(
         "none", or a labels file (e.g. the silver types' descriptions); read at initialize.
     mask_prob: probability that a gold mention's word pieces are masked (training only).
     """
-    return ZeroShotNER(
-        nlp.vocab,
-        model,
-        name,
-        labels=labels,
-        threshold=threshold,
-        spans_key=spans_key,
-        gold_spans_key=gold_spans_key,
-        min_types_per_step=min_types_per_step,
-        max_types_per_step=max_types_per_step,
-        negative_weight=negative_weight,
-        other_type_weight=other_type_weight,
-        near_type_similarity=near_type_similarity,
-        balance=balance,
-        negative_class=negative_class,
-        negative_types=negative_types,
-        mask_prob=mask_prob,
-        overwrite_ents=overwrite_ents,
-        scorer=scorer,
-    )
+    settings = dict(locals())  # every other argument is a setting of the component, by name
+    for argument in ("nlp", "name", "model"):
+        del settings[argument]
+    return ZeroShotNER(nlp.vocab, model, name, **settings)
 
 
 class ZeroShotNER(TrainablePipe):
@@ -420,16 +405,6 @@ class ZeroShotNER(TrainablePipe):
         super().finish_update(sgd)
         clear_caches(self.model)
 
-    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "ZeroShotNER":
-        super().from_bytes(bytes_data, exclude=exclude)
-        clear_caches(self.model)
-        return self
-
-    def from_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> "ZeroShotNER":
-        super().from_disk(path, exclude=exclude)
-        clear_caches(self.model)
-        return self
-
     def get_loss(self, examples: Iterable[Example], scores: List[Any]) -> Tuple[float, List[Any]]:
         """Loss of predictions made with each doc's labels (``predict``) against the examples."""
         targets = []
@@ -624,34 +599,3 @@ class ZeroShotNER(TrainablePipe):
                 wanted.update(dict.fromkeys(self.labels_for(eg.predicted)))
             kwargs["labels"] = list(wanted)
         return self.scorer(examples, **kwargs)
-
-
-def clear_caches(model: Model) -> None:
-    """Forget what any layer cached about type descriptions (their encodings change with the
-    weights)."""
-    for node in model.walk():
-        cache = node.attrs.get("type_cache")
-        if cache is not None:
-            cache.clear()
-
-
-@registry.callbacks("spacy_juicer.set_labels.v1")
-def make_set_labels(
-    labels: LabelsLike = None,
-    path: Optional[str] = None,
-    component: str = "zero_shot_ner",
-    negative_types: Optional[str] = None,
-) -> Callable[[Language], Language]:
-    """``[initialize.after_init]`` hook: set the labels of a (possibly sourced) component, e.g.
-    the gold types and descriptions for fine-tuning a model pre-trained on silver types, and
-    optionally its pool of negative types (a sourced component keeps the pool it was trained
-    with, e.g. the silver types, some of which may be synonyms of the gold types)."""
-
-    def set_labels(nlp: Language) -> Language:
-        pipe = nlp.get_pipe(component)
-        pipe.set_labels(path if path is not None else labels)
-        if negative_types is not None:
-            pipe.set_negative_types(negative_types)
-        return nlp
-
-    return set_labels

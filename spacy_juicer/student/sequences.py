@@ -79,15 +79,7 @@ def plan_sentence_batches(
             rows.append(i * seq_len + offset + piece_rows)
             lengths.append(tok_lengths)
             dest.append(token_offsets[d] + tokens)
-        yield EncoderBatch(
-            input_ids=input_ids,
-            attention_mask=attention,
-            token_type_ids=types,
-            rows=numpy.concatenate(rows).astype("int64"),
-            lengths=numpy.concatenate(lengths).astype("int32"),
-            dest=numpy.concatenate(dest).astype("int64"),
-            n_pairs=len(chunk),
-        )
+        yield EncoderBatch.gather(input_ids, attention, types, rows, lengths, dest)
 
 
 def plan_description_batches(
@@ -101,12 +93,5 @@ def plan_description_batches(
         seqs = [numpy.concatenate([template.before, descriptions[j], template.after]).astype("int64") for j in chunk]
         input_ids, attention, types, seq_len = _pad(seqs, template)
         rows = [i * seq_len + numpy.arange(len(seq)) for i, seq in enumerate(seqs)]
-        yield EncoderBatch(
-            input_ids=input_ids,
-            attention_mask=attention,
-            token_type_ids=types,
-            rows=numpy.concatenate(rows).astype("int64"),
-            lengths=numpy.asarray([len(seq) for seq in seqs], dtype="int32"),
-            dest=numpy.asarray(chunk, dtype="int64"),
-            n_pairs=len(chunk),
-        )
+        lengths = [numpy.asarray([len(seq) for seq in seqs])]
+        yield EncoderBatch.gather(input_ids, attention, types, rows, lengths, [numpy.asarray(chunk)])

@@ -25,11 +25,10 @@ from spacy_llm.tasks.builtin_task import BuiltinTask
 from spacy_llm.tasks.util.sharding import make_shard_mapper
 from spacy_llm.ty import ExamplesConfigType, FewshotExample, ShardMapper, ShardReducer, TaskResponseParser
 
-from ...records import RECORD_KEY
+from ...records import DEFAULT_DOMAIN, RECORD_KEY
 from .parser import parse_responses_v1
 
 HERE = Path(__file__).parent
-DEFAULT_DOMAIN = "biomedicine"
 
 
 def describe_doc(vocab: Vocab, type_name: str, domain: Optional[str]) -> Doc:

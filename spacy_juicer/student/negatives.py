@@ -7,6 +7,9 @@ most of them absent, teaches it to read a description and say no. The pool is th
 types' descriptions when a silver corpus is at hand, else ``negative_types.json`` shipped here:
 about 300 broad types across domains, written for this project, that leave out the held-out
 types of the benchmark splits (genes, proteins, cells, chemicals, diseases, persons ...).
+
+It sits beside the component because the component reads the pool (``set_negative_types``,
+``initialize``), so a packaged pipeline needs it without the training package.
 """
 from __future__ import annotations
 

@@ -1,0 +1,196 @@
+"""The Hugging Face encoder that every student architecture reads with, and its plumbing.
+
+The encoder sits in spacy-transformers' ``HFWrapper``/``HFShim``, which handle devices, mixed
+precision and serialization (tokenizer and weights travel inside the pipeline). An
+architecture keeps it as its ``"encoder"`` ref and its settings in ``attrs`` (``encoder_attrs``):
+the name, the window and description lengths, the batch size and a ``DescriptionCache``.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, TypeVar
+
+import numpy
+from thinc.api import Model
+
+from .caches import DescriptionCache
+from .encoders import EncoderNotFoundError, not_found_message, resolve_encoder
+from .inputs import ZeroShotInput
+from .pairs import DocPieces, assign_windows, piece_mask, tokenize_docs, truncate_description
+
+T = TypeVar("T")
+
+
+def check_sizes(max_length: int, window_overlap: int, max_description_length: int, batch_size: int) -> None:
+    """Refuse window and batch settings that cannot work, when the model is built."""
+    if max_length < 8 or max_description_length < 1 or batch_size < 1:
+        raise ValueError("max_length >= 8, max_description_length >= 1 and batch_size >= 1 are needed.")
+    if not 0 <= window_overlap < max_length:
+        raise ValueError(f"window_overlap ({window_overlap}) must be in [0, max_length={max_length}).")
+
+
+def encoder_attrs(
+    name: str, max_length: int, window_overlap: int, max_description_length: int, batch_size: int
+) -> Dict[str, Any]:
+    """The ``attrs`` every architecture's model holds (checked by ``check_sizes``)."""
+    check_sizes(max_length, window_overlap, max_description_length, batch_size)
+    return {
+        "name": str(name),
+        "max_length": max_length,
+        "window_overlap": window_overlap,
+        "max_description_length": max_description_length,
+        "batch_size": batch_size,
+        "description_cache": DescriptionCache(),
+    }
+
+
+def make_hf_wrapper(
+    mixed_precision: bool, grad_scaler_config: dict, tokenizer_config: dict, transformer_config: dict
+) -> Model:
+    """The encoder in spacy-transformers' ``HFWrapper``, not yet loaded (``load_transformer``)."""
+    from spacy_transformers.data_classes import HFObjects
+    from spacy_transformers.layers.hf_wrapper import HFWrapper
+
+    return HFWrapper(
+        HFObjects(None, None, None, dict(tokenizer_config), dict(transformer_config)),
+        convert_inputs=_convert_inputs,
+        convert_outputs=_convert_outputs,
+        mixed_precision=mixed_precision,
+        grad_scaler_config=dict(grad_scaler_config),
+    )
+
+
+def get_tokenizer(model: Model) -> Any:
+    return model.get_ref("encoder").shims[0]._hfmodel.tokenizer
+
+
+def has_transformer(model: Model) -> bool:
+    return model.get_ref("encoder").shims[0]._hfmodel.transformer is not None
+
+
+def transformer_config(model: Model) -> Any:
+    return model.get_ref("encoder").shims[0]._hfmodel.transformer.config
+
+
+def load_transformer(model: Model) -> int:
+    """Load the encoder of ``model`` (from a folder, an offline package or the hub) unless
+    already loaded; returns its hidden size."""
+    encoder = model.get_ref("encoder")
+    if not has_transformer(model):
+        from spacy_transformers.layers.transformer_model import huggingface_from_pretrained
+
+        name = model.attrs["name"]
+        source = resolve_encoder(name)
+        shim = encoder.shims[0]
+        try:
+            hf_objects = huggingface_from_pretrained(
+                source, dict(shim._hfmodel._init_tokenizer_config), dict(shim._hfmodel._init_transformer_config)
+            )
+        except (OSError, ValueError) as err:
+            raise EncoderNotFoundError(not_found_message(name, str(err).splitlines()[0])) from err
+        if not getattr(hf_objects.tokenizer, "is_fast", False):
+            raise ValueError(f"Encoder '{name}' has no fast tokenizer: offsets are needed to align word pieces.")
+        shim._model = hf_objects.transformer
+        shim._hfmodel.tokenizer = hf_objects.tokenizer
+        shim._hfmodel.transformer = hf_objects.transformer
+        shim._hfmodel.vocab_file_contents = hf_objects.vocab_file_contents
+    clear_call_state(get_tokenizer(model))
+    hidden = int(transformer_config(model).hidden_size)
+    encoder.set_dim("nO", hidden)
+    return hidden
+
+
+def clear_call_state(tokenizer: Any) -> None:
+    """Forget the truncation and padding that a fast tokenizer's backend keeps from its last
+    call and saves in ``tokenizer.json``. Calls here use neither, so the first call would clear
+    them anyway; clearing them at load makes the saved bytes independent of predictions."""
+    backend = getattr(tokenizer, "_tokenizer", None)
+    if backend is not None:
+        backend.no_truncation()
+        backend.no_padding()
+
+
+def check_positions(model: Model, need: int) -> None:
+    """Refuse a sequence of ``need`` word pieces that the encoder has no positions for."""
+    limit = getattr(transformer_config(model), "max_position_embeddings", None)
+    if limit is not None and need > limit - 2:
+        raise ValueError(
+            f"max_length ({model.attrs['max_length']}), max_description_length "
+            f"({model.attrs['max_description_length']}) and special tokens make {need} word pieces, "
+            f"which exceeds what '{model.attrs['name']}' can read ({limit} positions): lower them."
+        )
+
+
+def get_template(model: Model, kind: Type[T]) -> T:
+    """``kind.from_tokenizer(tokenizer)`` (where the tokenizer puts its special tokens), learnt
+    once per tokenizer (loading replaces it)."""
+    cache: DescriptionCache = model.attrs["description_cache"]
+    tokenizer = get_tokenizer(model)
+    held = cache.templates.get(kind)
+    if held is None or held[0] != id(tokenizer):
+        held = cache.templates[kind] = (id(tokenizer), kind.from_tokenizer(tokenizer))  # type: ignore[attr-defined]
+    return held[1]
+
+
+def description_ids(model: Model, descriptions: Sequence[str]) -> List[List[int]]:
+    """Each description's word-piece ids, cut to ``max_description_length``; tokenized once."""
+    cache = model.attrs["description_cache"].ids
+    limit = model.attrs["max_description_length"]
+    tokenizer = get_tokenizer(model)
+    out = []
+    for text in descriptions:
+        key = (text, limit)
+        if key not in cache:
+            cache[key] = truncate_description(tokenizer, text, limit)
+        out.append(cache[key])
+    return out
+
+
+def doc_pieces(
+    model: Model, X: ZeroShotInput, is_train: bool
+) -> Tuple[List[DocPieces], Optional[List[Optional[numpy.ndarray]]]]:
+    """Each doc's word pieces cut into the model's windows, and (training only) the piece masks
+    of its masked mentions."""
+    pieces = tokenize_docs(get_tokenizer(model), X.docs)
+    stride = model.attrs["max_length"] - model.attrs["window_overlap"]
+    for p in pieces:
+        assign_windows(p, model.attrs["max_length"], stride)
+    masks = None
+    if is_train and X.masked is not None:
+        masks = [None if m is None else piece_mask(p, m) for p, m in zip(pieces, X.masked)]
+    return pieces, masks
+
+
+def require_weights(model: Model, what: str) -> None:
+    """A clear error for a model used before ``nlp.initialize()`` loaded its encoder."""
+    if not has_transformer(model):
+        raise ValueError(f"The {what} has no weights yet: initialize the pipeline (nlp.initialize()) first.")
+
+
+def _convert_inputs(model: Model, batch: Any, is_train: bool):
+    from thinc.api import xp2torch
+    from thinc.types import ArgsKwargs
+
+    device = model.shims[0]._hfmodel.transformer.device
+    kwargs = {
+        "input_ids": xp2torch(model.ops.asarray(batch.input_ids), device=device),
+        "attention_mask": xp2torch(model.ops.asarray(batch.attention_mask), device=device),
+    }
+    if batch.token_type_ids is not None:
+        kwargs["token_type_ids"] = xp2torch(model.ops.asarray(batch.token_type_ids), device=device)
+    return ArgsKwargs(args=(), kwargs=kwargs), lambda d_inputs: batch
+
+
+def _convert_outputs(model: Model, inputs_outputs: Any, is_train: bool):
+    import torch
+    from thinc.api import torch2xp, xp2torch
+    from thinc.types import ArgsKwargs
+
+    _, output = inputs_outputs
+    hidden_torch = output.last_hidden_state
+    hidden = torch2xp(hidden_torch.float() if hidden_torch.dtype != torch.float32 else hidden_torch)
+
+    def backprop(d_hidden):
+        grad = xp2torch(d_hidden, device=hidden_torch.device).to(hidden_torch.dtype)
+        return ArgsKwargs(args=(hidden_torch,), kwargs={"grad_tensors": (grad,)})
+
+    return hidden, backprop

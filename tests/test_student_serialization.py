@@ -1,0 +1,58 @@
+"""Saved bytes do not depend on what was predicted: the caches in ``model.attrs`` are never
+serialized, and load back as fresh caches of their own class."""
+from __future__ import annotations
+
+import numpy
+import pytest
+import spacy
+from thinc.api import Model, deserialize_attr, serialize_attr
+
+from spacy_juicer.student.caches import DescriptionCache, TypeCache
+
+from .conftest import LABELS, SMALL_MODEL, TRAIN, needs_minilm
+
+BI_MODEL = {**SMALL_MODEL, "@architectures": "spacy_juicer.BiEncoder.v1", "projection": 32}
+
+
+def test_caches_save_as_nothing_and_load_fresh():
+    model = Model("m", lambda model, X, is_train: (X, lambda d: d))
+    types = TypeCache({"A disease.": numpy.ones(4, dtype="f")})
+    descriptions = DescriptionCache()
+    descriptions.ids[("A disease.", 8)] = [1, 2]
+    for cache in (types, descriptions):
+        assert serialize_attr(cache, cache, "cache", model) == b""
+    # whatever an older version saved (a msgpacked dict of vectors) loads as an empty cache
+    loaded = deserialize_attr(TypeCache(), {"A disease.": [1.0, 1.0]}, "type_cache", model)
+    assert type(loaded) is TypeCache and not loaded
+    fresh = deserialize_attr(descriptions, b"", "description_cache", model)
+    assert type(fresh) is DescriptionCache and fresh is not descriptions and not fresh.ids
+
+
+@needs_minilm
+@pytest.mark.parametrize("arch", [SMALL_MODEL, BI_MODEL], ids=["cross-encoder", "bi-encoder"])
+def test_to_bytes_is_the_same_before_and_after_a_prediction(arch):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("zero_shot_ner", config={"model": arch, "labels": LABELS})
+    nlp.initialize()
+    texts = [text for text, _ in TRAIN[:3]]
+    for text in texts:  # the words and labels into the vocab, which nlp.to_bytes also saves
+        nlp.make_doc(text)
+    for label in LABELS:
+        nlp.vocab.strings.add(label)
+    before = nlp.to_bytes()
+    docs = [nlp.make_doc(text) for text in texts]
+    scores = nlp.get_pipe("zero_shot_ner").predict(docs)
+    model = nlp.get_pipe("zero_shot_ner").model
+    assert model.attrs["description_cache"].ids  # the prediction filled the caches ...
+    if "type_cache" in model.attrs:
+        assert set(model.attrs["type_cache"]) == set(LABELS.values())
+    assert nlp.to_bytes() == before  # ... and the bytes do not show it
+    copy = spacy.blank("en")
+    copy.add_pipe("zero_shot_ner", config={"model": arch, "labels": LABELS})
+    copy.from_bytes(before)
+    attrs = copy.get_pipe("zero_shot_ner").model.attrs
+    assert isinstance(attrs["description_cache"], DescriptionCache)
+    if "type_cache" in model.attrs:
+        assert type(attrs["type_cache"]) is TypeCache and not attrs["type_cache"]
+    for a, b in zip(scores, copy.get_pipe("zero_shot_ner").predict(docs)):
+        numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
