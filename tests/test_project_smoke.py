@@ -73,13 +73,15 @@ def test_packaged_pipeline_installs_into_a_fresh_venv(smoke_project, tmp_path):
         cwd=tmp_path)
     juicer_wheel = next(dist.glob("spacy_juicer-*.whl"))
     venv = tmp_path / "venv"
+    fresh = {"PYTHONPATH": ""}  # nothing of the test runner's path leaks into the fresh venv
     run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path)
     python = venv / "bin" / "python"
-    purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=tmp_path).stdout.strip()
+    purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=tmp_path,
+                  env=fresh).stdout.strip()
     # the dependencies, not spacy-juicer: the test environment's site-packages, appended to sys.path
     Path(purelib, "test_env_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-         str(juicer_wheel), str(wheel)], cwd=tmp_path)
+         str(juicer_wheel), str(wheel)], cwd=tmp_path, env=fresh)
     script = (
         "import spacy, spacy_juicer, sys\n"
         "assert spacy_juicer.__file__.startswith(sys.prefix), spacy_juicer.__file__\n"
@@ -90,5 +92,5 @@ def test_packaged_pipeline_installs_into_a_fresh_venv(smoke_project, tmp_path):
         "assert ner.labels == ('Gene', 'Drug') or list(ner.labels) == ['Gene', 'Drug'], ner.labels\n"
         "print('OK', [(e.text, e.label_) for e in doc.ents])\n"
     )
-    out = run([str(python), "-c", script], cwd=tmp_path).stdout
+    out = run([str(python), "-c", script], cwd=tmp_path, env=fresh).stdout
     assert out.startswith("OK")
