@@ -163,3 +163,41 @@ def test_calibrate_saves_the_threshold_chosen_on_held_out_data(trained_nlp, labe
     with pytest.raises(EvaluationError, match="thresholds"):
         tune_threshold(trained_nlp, data, LABELS, grid=(1.5,))
 
+
+
+@needs_minilm
+def test_evaluate_with_spans_key_scores_as_the_component_does(trained_nlp, tmp_path):
+    from spacy.training import Example
+
+    from spacy_juicer.evaluation import load_gold
+
+    data = gold_docbin(tmp_path / "gold.spacy", trained_nlp)
+    ner = trained_nlp.get_pipe("zero_shot_ner")
+    saved = ner.cfg["spans_key"]
+    ner.cfg["spans_key"] = "sc"
+    try:
+        metrics = evaluate(trained_nlp, data, LABELS)
+        gold = load_gold(data, trained_nlp.vocab)
+        docs = list(trained_nlp.pipe([ner.copy_for_prediction(d) for d in gold]))
+        direct = ner.score([Example(p, g) for p, g in zip(docs, gold)])
+    finally:
+        ner.cfg["spans_key"] = saved
+    assert metrics["ents_f"] >= 0.9 and metrics["ents_f"] == direct["ents_f"]
+    assert metrics["n_pred_ents"] == sum(len(d.spans["sc"]) for d in docs) and not any(d.ents for d in docs)
+
+
+@needs_minilm
+def test_using_restores_labels_and_threshold_whatever_happens(trained_nlp):
+    ner = trained_nlp.get_pipe("zero_shot_ner")
+    own = (dict(ner.cfg["labels"]), ner.cfg["threshold"])
+    with ner.using(labels=["gene"], threshold=0.9):
+        assert ner.labels == ("gene",) and ner.cfg["threshold"] == 0.9
+    assert (dict(ner.cfg["labels"]), ner.cfg["threshold"]) == own
+    with pytest.raises(RuntimeError):
+        with ner.using(labels={"Drug": "A medicine."}):
+            raise RuntimeError("boom")
+    assert (dict(ner.cfg["labels"]), ner.cfg["threshold"]) == own
+    with pytest.raises(ValueError, match="threshold"):
+        with ner.using(threshold=2.0):
+            pass
+    assert (dict(ner.cfg["labels"]), ner.cfg["threshold"]) == own
