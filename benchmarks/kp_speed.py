@@ -26,9 +26,12 @@ from bench_utils import RESULTS, header  # noqa: E402
 
 ARCHS = {
     # today's default: the fast mode fine-tuned end to end, 8 sentences an update
-    "bi_finetuned": {"arch": "spacy_juicer.BiEncoder.v1", "batch": 8, "lr": "1e-4", "steps": 20},
+    "bi_finetuned": {"arch": "spacy_juicer.BiEncoder.v1", "batch": 8, "lr": "1e-4", "steps": 15, "extra": []},
     # the frozen encoder with its feature store, 32 sentences an update
-    "frozen": {"arch": "spacy_juicer.FrozenBiEncoder.v1", "batch": 32, "lr": "1e-3", "steps": 300},
+    # with the settings `spacy project run all` uses (views, balanced loss, near-synonym check)
+    "frozen": {"arch": "spacy_juicer.FrozenBiEncoder.v1", "batch": 32, "lr": "1e-3", "steps": 200, "extra": [
+        "--components.zero_shot_ner.mask_prob", "0", "--components.zero_shot_ner.balance", "per_type",
+        "--components.zero_shot_ner.near_type_similarity", "0.7"]},
 }
 
 
@@ -43,6 +46,7 @@ def train(args, name: str, steps: int, out: Path, store: Path) -> float:
         "--training.batcher.size", str(spec["batch"]), "--training.eval_frequency", str(10 * steps),
         "--training.optimizer.learn_rate.initial_rate", spec["lr"],
         "--training.optimizer.learn_rate.warmup_steps", "10", "--training.logger.progress_bar", "false",
+        *(["--paths.views", args.views] if args.views else []), *spec["extra"],
     ]
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -55,6 +59,7 @@ def main() -> None:
     parser.add_argument("--descriptions", required=True)
     parser.add_argument("--dev", required=True)
     parser.add_argument("--dev-labels", required=True)
+    parser.add_argument("--views", default="", help="views file of the silver types (spacy-juicer views)")
     parser.add_argument("--store", default="corpus/features.sqlite", help="feature store (frozen mode)")
     parser.add_argument("--output", default=str(RESULTS / "kp_speed.json"))
     args = parser.parse_args()

@@ -212,6 +212,7 @@ def evaluate(
         "labels": source,
         "names_only": names_only,
         "types": list(label_sets[worst]),
+        "descriptions": dict(label_sets[worst]),
         "gold_types": types,
         "n_docs": len(gold),
         "n_gold_ents": sum(len(doc.ents) for doc in gold),
