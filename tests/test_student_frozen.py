@@ -102,8 +102,12 @@ def test_features_are_computed_once_per_text(frozen_nlp):
 @needs_minilm
 def test_bytes_carry_no_store_and_do_not_depend_on_predictions(frozen_nlp, tmp_path):
     ner = frozen_nlp.get_pipe("zero_shot_ner")
+    new = "Cisplatin caused renal failure in a new sentence."
+    frozen_nlp.make_doc(new)  # its words into the vocab, which the component's bytes also hold
+    for label in LABELS:
+        frozen_nlp.vocab.strings.add(label)
     before = ner.to_bytes()
-    frozen_nlp("Cisplatin caused renal failure in a new sentence.")
+    frozen_nlp(new)  # new features computed and stored
     assert ner.to_bytes() == before
     frozen_nlp.to_disk(tmp_path / "model")
     loaded = spacy.load(tmp_path / "model")
