@@ -18,7 +18,7 @@ import hashlib
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy
 
@@ -123,7 +123,7 @@ def _decode(key: str, rows: int, cols: int, data: bytes, path: Optional[Path]) -
 def get_or_compute(
     store: FeatureStore,
     keys: Sequence[str],
-    compute: "callable",
+    compute: Callable[[List[int]], Sequence[numpy.ndarray]],
 ) -> List[numpy.ndarray]:
     """The arrays of ``keys``, computing the missing ones at once with ``compute(indices)``
     (which returns one array per index) and storing them."""
@@ -135,8 +135,3 @@ def get_or_compute(
         store.put_many(new)
         found.update(store.get_many([keys[i] for i in missing]))
     return [found[k] for k in keys]
-
-
-def iter_chunks(items: Sequence, size: int) -> Iterable[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

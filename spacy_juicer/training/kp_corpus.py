@@ -3,9 +3,10 @@
 Each KP step draws a fresh random subset of 10-15 silver types, keeps the sentences that
 mention at least one of them (at most ``max_docs_per_step``), turns every other type's mentions
 into "no entity", and adds a few negative types: silver types with no mention in the kept
-sentences. With a views file (``spacy-juicer views``), each doc describes each of the step's
-types with one of its views drawn at random, so the student learns meanings, not one wording. The step's types, with their descriptions, travel on each doc as
-``doc._.zero_shot_labels``, so the component scores exactly those. One call of the reader is one
+sentences. The step's types, with their descriptions, travel on each doc as
+``doc._.zero_shot_labels``, so the component scores exactly those; with a views file
+(``spacy-juicer views``) each doc describes each type with one of its views, drawn at random,
+so that the student learns meanings, not one wording. One call of the reader is one
 spaCy epoch; a step lasts ``epochs_per_step`` calls (JUICER: 30 steps of 4 epochs). ``spacy
 train`` only calls a reader once per epoch when ``[training] max_epochs = -1`` (streamed
 corpora); ``max_steps`` then bounds the run (``configs/kp.cfg`` computes it from the variables).
