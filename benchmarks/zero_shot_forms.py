@@ -21,22 +21,19 @@ PLAIN_SEEN = Path(__file__).parent.parent / "spacy_juicer" / "corpora" / "descri
 
 
 def one_description(nlp, data: Path, labels: Dict[str, str], limit: int) -> Dict[str, Any]:
-    """For each type A: span F1 of A given only A's description, and the share of the other
-    type's gold mentions tagged (any overlap)."""
-    from spacy.training import Example
+    """For each of two types A, B: span F1 of A given only A's description, and the share of
+    B's gold mentions tagged (``label_robustness.py``'s measures)."""
+    from label_robustness import leakage, predict, seen_scores
 
-    from spacy_juicer.evaluation import find_component, load_gold
+    from spacy_juicer.evaluation import load_gold
 
-    ner = nlp.get_pipe(find_component(nlp))
     gold = load_gold(data, nlp.vocab, limit)
+    a, b = list(labels)[:2]
     out = {}
-    for a in labels:
-        with ner.using(labels={a: labels[a]}):
-            docs = list(nlp.pipe([ner.copy_for_prediction(d) for d in gold], batch_size=32))
-            score = ner.score([Example(p, g) for p, g in zip(docs, gold)], labels=[a])
-        others = [(i, e.start, e.end) for i, g in enumerate(gold) for e in g.ents if e.label_ != a]
-        hit = sum(any(p.start < end and start < p.end for p in docs[i].ents) for i, start, end in others)
-        out[a] = {"span_f": score["ents_f"], "other_types_tagged": hit / (len(others) or 1), "n_other": len(others)}
+    for only, other in ((a, b), (b, a)):
+        examples = predict(nlp, gold, {only: labels[only]})
+        shares = leakage(examples, only, other)
+        out[only] = {"span_f": seen_scores(examples, [only])["ents_f"], "other_types_tagged": shares["other_type_tagged"]}
     return out
 
 

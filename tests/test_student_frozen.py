@@ -135,3 +135,13 @@ def test_balanced_loss_weighs_each_types_positives_and_negatives_apart():
     assert grad[3, 0, 0] == 0.0 and grad[0, 1, 0] == 0.0
     with pytest.raises(ValueError, match="balance"):
         loss_and_grads([out], [target], "per_type", 1.0, ops, balance="nope")
+
+
+def test_bad_frozen_mode_settings_are_clear_errors():
+    nlp = spacy.blank("en")
+    with pytest.raises(ValueError, match="balance"):
+        nlp.add_pipe("zero_shot_ner", config={"model": FROZEN, "balance": "nope"})
+    with pytest.raises(ValueError, match="near_type_similarity"):
+        nlp.add_pipe("zero_shot_ner", name="b", config={"model": FROZEN, "near_type_similarity": 2.0})
+    with pytest.raises(ValueError, match="width"):
+        nlp.add_pipe("zero_shot_ner", name="c", config={"model": {**FROZEN, "width": 1}})

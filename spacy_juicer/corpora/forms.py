@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Dict, Mapping, Sequence, Union
 
-from .labels import LabelError, normalize_labels
+from .labels import LabelError, normalize_labels, read_json_file
 
 FORMS = ("project", "plain", "name")
 Forms = Dict[str, Dict[str, str]]
@@ -83,13 +83,7 @@ def check_forms(forms: Mapping[str, Mapping[str, str]], source: str = "forms") -
 
 def read_forms(path: PathLike) -> Forms:
     """Read a forms file (``{"forms": {...}}``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise LabelError(f"Forms file {path} does not exist.")
-    try:
-        data = json.loads(path.read_text(encoding="utf8"))
-    except json.JSONDecodeError as err:
-        raise LabelError(f"{path} is not valid JSON: {err}") from None
+    data = read_json_file(path, "Forms file")
     if not isinstance(data, dict) or "forms" not in data:
         raise LabelError(f"{path} is not a forms file: it needs a top-level 'forms' object.")
     return check_forms(data["forms"], source=str(path))

@@ -20,6 +20,17 @@ class LabelError(ValueError):
     """Labels that cannot be used: empty, duplicated or malformed."""
 
 
+def read_json_file(path: Union[str, Path], what: str) -> object:
+    """The JSON content of ``path``, or a LabelError naming ``what`` the file should be."""
+    path = Path(path)
+    if not path.is_file():
+        raise LabelError(f"{what} {path} does not exist.")
+    try:
+        return srsly.read_json(path)
+    except ValueError as err:
+        raise LabelError(f"{path} is not valid JSON: {err}") from None
+
+
 def read_labels_file(path: Union[str, Path]) -> Dict[str, str]:
     """Read a labels file: a JSON object or list, or JSONL with one
     ``{"label": ..., "description": ...}`` per line."""

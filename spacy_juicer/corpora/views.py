@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from .forms import readable_name
-from .labels import LabelError
+from .labels import LabelError, read_json_file
 
 PathLike = Union[str, Path]
 Views = Dict[str, List[str]]
@@ -109,13 +109,7 @@ def type_views(
 
 def read_views(path: PathLike) -> Views:
     """A views file, or a labels file read as one view per type."""
-    path = Path(path)
-    if not path.is_file():
-        raise LabelError(f"Views file {path} does not exist.")
-    try:
-        data = json.loads(path.read_text(encoding="utf8"))
-    except json.JSONDecodeError as err:
-        raise LabelError(f"{path} is not valid JSON: {err}") from None
+    data = read_json_file(path, "Views file")
     if not isinstance(data, dict) or not data:
         raise LabelError(f"{path}: expected {{\"Type\": [\"view\", ...]}} or {{\"Type\": \"description\"}}.")
     out: Views = {}

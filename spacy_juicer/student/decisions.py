@@ -23,6 +23,15 @@ NEGATIVE_CLASSES = ("per_type", "max")
 Decoded = List[Tuple[int, int, int, float]]  # (start, end, type column, score)
 
 
+BALANCES = ("tokens", "per_type")
+
+
+def check_balance(balance: str) -> str:
+    if balance not in BALANCES:
+        raise ValueError(f"balance must be one of {BALANCES}, not {balance!r}.")
+    return balance
+
+
 def check_negative_class(name: str) -> str:
     if name not in NEGATIVE_CLASSES:
         raise ValueError(f"negative_class must be one of {NEGATIVE_CLASSES}, not '{name}'.")
@@ -67,9 +76,7 @@ def loss_and_grads(
     count as that type's negatives in full (times ``other_type_weight(s)``). A model trained so
     is over-confident in absolute terms (its threshold lies above 0.5) but tells types apart.
     """
-    if balance not in ("tokens", "per_type"):
-        raise ValueError(f"balance must be 'tokens' or 'per_type', not {balance!r}.")
-    if balance == "per_type" and negative_class == "per_type":
+    if check_balance(balance) == "per_type" and negative_class == "per_type":
         return _balanced_loss(outputs, targets, negative_weight, ops, other_type_weight, other_type_weights)
     total = sum(float(numpy.where(t == 0, negative_weight, 1.0).sum()) for t in targets) or 1.0
     # per type, an entity token also carries K - 1 full "not this type" entries

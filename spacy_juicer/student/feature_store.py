@@ -131,7 +131,6 @@ def get_or_compute(
     missing = [i for i, k in enumerate(keys) if k not in found]
     if missing:
         fresh = compute(missing)
-        new = {keys[i]: array for i, array in zip(missing, fresh)}
-        store.put_many(new)
-        found.update(store.get_many([keys[i] for i in missing]))
+        store.put_many({keys[i]: array for i, array in zip(missing, fresh)})
+        found.update({keys[i]: store._memory[keys[i]] for i in missing})  # the float16 copies stored
     return [found[k] for k in keys]

@@ -27,7 +27,7 @@ from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from ..corpora.doc_labels import get_doc_labels, set_doc_labels
 from ..corpora.labels import LabelError, LabelsLike, normalize_labels
 from .caches import clear_caches
-from .decisions import check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
+from .decisions import check_balance, check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
 from .negatives import BUILTIN, load_negative_pool
 
 if TYPE_CHECKING:  # imported lazily at run time, like the models
@@ -56,12 +56,6 @@ def check_threshold(threshold: float) -> float:
     if not 0.0 <= float(threshold) <= 1.0:
         raise ValueError(f"threshold must be in [0, 1], not {threshold}.")
     return float(threshold)
-
-
-def check_balance(balance: str) -> str:
-    if balance not in ("tokens", "per_type"):
-        raise ValueError(f"balance must be 'tokens' or 'per_type', not {balance!r}.")
-    return balance
 
 
 def check_grid(grid: Sequence[float]) -> Tuple[float, ...]:
