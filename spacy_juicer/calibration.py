@@ -8,6 +8,10 @@ of a zero-shot split are disjoint from the test types, so choosing the threshold
 fair, and it is what a user with a few labelled sentences of their own can do.
 
 The model runs once over the dev docs; each threshold only re-decodes its scores.
+
+With held-out sentences of the *seen* types as well (``seen``: e.g. BC5CDR devel for a student
+fine-tuned on BC5CDR train), the threshold is the one with the best mean of the two worst-form
+curves: one threshold serves both the types a user adds and the ones the model was trained on.
 """
 from __future__ import annotations
 
@@ -69,17 +73,49 @@ def tune_threshold(
     return {**found, "data": str(data), "labels": source}
 
 
+def tune_joint(nlp, unseen: Dict[str, Any], seen: Dict[str, Any], **options: Any) -> Dict[str, Any]:
+    """The threshold with the best mean score over unseen dev types and held-out seen types
+    (each dict: ``data`` and ``labels`` or ``forms``, as :func:`tune_threshold` takes; ties: the
+    higher threshold), with both curves and their mean."""
+    parts = {"unseen": tune_threshold(nlp, **unseen, **options), "seen": tune_threshold(nlp, **seen, **options)}
+    grid = list(parts["unseen"]["scores"])
+    mean = {t: sum(p["scores"][t] for p in parts.values()) / len(parts) for t in grid}
+    best = max(grid, key=lambda t: (mean[t], float(t)))
+    return {
+        "threshold": float(best),
+        "metric": parts["unseen"]["metric"],
+        "rule": "best mean of the unseen dev types' and the held-out seen types' scores",
+        "scores": mean,
+        "n_docs": parts["unseen"]["n_docs"] + parts["seen"]["n_docs"],
+        **parts,
+    }
+
+
 def calibrate(
     model: PathLike,
     data: PathLike,
     labels: Optional[PathLike],
     output: PathLike,
+    *,
+    seen: Optional[PathLike] = None,
+    seen_labels: Optional[PathLike] = None,
+    seen_forms: Optional[PathLike] = None,
     **options: Any,
 ) -> Dict[str, Any]:
-    """Tune the threshold of ``model`` on ``data`` and save the pipeline with it to ``output``
-    (the component's saved settings carry it, so ``spacy.load`` and ``spacy package`` keep it)."""
+    """Tune the threshold of ``model`` on ``data`` (and on ``seen``, held-out sentences of the
+    trained types, when given) and save the pipeline with it to ``output`` (the component's
+    saved settings carry it, so ``spacy.load`` and ``spacy package`` keep it)."""
     nlp = load_pipeline(model)
-    result = tune_threshold(nlp, data, labels, **options)
+    if seen is None:
+        result = tune_threshold(nlp, data, labels, **options)
+    else:
+        forms = options.pop("forms", None)
+        result = tune_joint(
+            nlp,
+            {"data": data, "labels": labels, "forms": forms},
+            {"data": seen, "labels": seen_labels, "forms": seen_forms},
+            **options,
+        )
     name = find_component(nlp, options.get("component"))
     pipe = nlp.get_pipe(name)
     pipe.cfg["threshold"] = result["threshold"]

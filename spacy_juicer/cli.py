@@ -198,6 +198,11 @@ def calibrate_cmd(
     limit: int = typer.Option(0, "--limit", help="Only the first N docs (0 = all)"),
     batch_size: int = typer.Option(32, "--batch-size", "-b"),
     component: Optional[str] = typer.Option(None, "--component", help="Component name"),
+    seen: Optional[Path] = typer.Option(
+        None, "--seen", help="Held-out gold DocBin of the trained types too: the threshold serves both (best mean)"
+    ),
+    seen_labels: Optional[Path] = typer.Option(None, "--seen-labels", help="Labels file of --seen's types"),
+    seen_forms: Optional[Path] = typer.Option(None, "--seen-forms", help="Forms file of --seen's types"),
 ) -> None:
     """Choose the decision threshold with the best span macro F on held-out types; save the pipeline with it."""
     from .calibration import calibrate
@@ -205,14 +210,18 @@ def calibrate_cmd(
     try:
         thresholds = [float(t) for t in (grid or _default_grid()).split(",") if t.strip()]
         result = calibrate(model, data, labels, output, forms=forms, grid=thresholds, limit=limit,
-                           batch_size=batch_size, component=component)
+                           batch_size=batch_size, component=component, seen=seen, seen_labels=seen_labels,
+                           seen_forms=seen_forms)
     except _INPUT_ERRORS as err:
         _fail(err)
-    table = ", ".join(f"{t}: {100 * f:.1f}" for t, f in result["scores"].items())
-    worst = " (worst form)" if "scores_by_set" in result else ""
-    typer.echo(f"span macro F (%){worst} by threshold on {result['n_docs']} docs: {table}")
-    for form, scores in result.get("scores_by_set", {}).items():
-        typer.echo(f"  {form}: " + ", ".join(f"{t}: {100 * f:.1f}" for t, f in scores.items()))
+    for name, part in ([("unseen", result["unseen"]), ("seen", result["seen"])] if "seen" in result else [("", result)]):
+        table = ", ".join(f"{t}: {100 * f:.1f}" for t, f in part["scores"].items())
+        worst = " (worst form)" if "scores_by_set" in part else ""
+        typer.echo(f"{name + ' types: ' if name else ''}span macro F (%){worst} by threshold on {part['n_docs']} docs: {table}")
+        for form, scores in part.get("scores_by_set", {}).items():
+            typer.echo(f"  {form}: " + ", ".join(f"{t}: {100 * f:.1f}" for t, f in scores.items()))
+    if "seen" in result:
+        typer.echo("mean of both: " + ", ".join(f"{t}: {100 * f:.1f}" for t, f in result["scores"].items()))
     typer.echo(f"Chose {result['threshold']}; saved {output}")
 
 

@@ -99,3 +99,23 @@ def test_calibrate_under_forms_takes_the_best_worst_case(trained_nlp, tmp_path):
     alone = tune_threshold(trained_nlp, data, LABELS, grid=grid)
     assert alone["scores"] == by_set["project"]
     assert (dict(ner.cfg["labels"]), ner.cfg["threshold"]) == own
+
+
+@needs_minilm
+def test_calibrate_with_seen_types_takes_the_best_mean_and_saves_it(trained_nlp, tmp_path):
+    from spacy_juicer.calibration import calibrate
+
+    data, labels = write_gold(tmp_path)
+    forms = write_forms(FORMS_OF_LABELS, tmp_path / "gold.forms.json")
+    model = tmp_path / "model"
+    trained_nlp.to_disk(model)
+    grid = (0.1, 0.5, 0.9)
+    # the same docs stand in for both sets: what matters is how the two curves are combined
+    found = calibrate(model, data, None, tmp_path / "calibrated", forms=forms, grid=grid, seen=data, seen_labels=labels)
+    unseen, seen = found["unseen"]["scores"], found["seen"]["scores"]
+    assert found["seen"]["scores"] == tune_threshold(trained_nlp, data, labels, grid=grid)["scores"]
+    assert found["scores"] == {t: (unseen[t] + seen[t]) / 2 for t in unseen}
+    assert found["scores"][str(found["threshold"])] == max(found["scores"].values())
+    saved = spacy.load(tmp_path / "calibrated")
+    assert saved.get_pipe("zero_shot_ner").cfg["threshold"] == found["threshold"]
+    assert saved.meta["juicer"]["calibration"]["rule"].startswith("best mean")

@@ -117,6 +117,27 @@ def test_bytes_carry_no_store_and_do_not_depend_on_predictions(frozen_nlp, tmp_p
     assert len(get_feature_store(loaded.get_pipe("zero_shot_ner").model)) == 3  # in memory only
 
 
+@needs_minilm
+def test_the_cross_attention_head_learns_and_round_trips(tmp_path):
+    """Token-to-description cross-attention: fits the tiny set, and saves and loads."""
+    from thinc.api import Adam, fix_random_seed
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    config = {"model": {**FROZEN, "interaction": "cross_attention"}, "labels": LABELS, "mask_prob": 0.0, "negative_types": "none"}
+    nlp.add_pipe("zero_shot_ner", config=config)
+    examples = make_examples(nlp)
+    nlp.initialize(lambda: examples)
+    optimizer = Adam(1e-3)
+    for _ in range(40):
+        nlp.update(examples, sgd=optimizer, drop=0.0)
+    text = "Aspirin reduces the risk of myocardial infarction."
+    ents = {(e.text, e.label_) for e in nlp(text).ents}
+    assert ents == {("Aspirin", "Chemical"), ("myocardial infarction", "Disease")}
+    nlp.to_disk(tmp_path / "model")
+    assert {(e.text, e.label_) for e in spacy.load(tmp_path / "model")(text).ents} == ents
+
+
 def test_balanced_loss_weighs_each_types_positives_and_negatives_apart():
     from thinc.api import NumpyOps
 
@@ -145,3 +166,5 @@ def test_bad_frozen_mode_settings_are_clear_errors():
         nlp.add_pipe("zero_shot_ner", name="b", config={"model": FROZEN, "near_type_similarity": 2.0})
     with pytest.raises(ValueError, match="width"):
         nlp.add_pipe("zero_shot_ner", name="c", config={"model": {**FROZEN, "width": 1}})
+    with pytest.raises(ValueError, match="interaction"):
+        nlp.add_pipe("zero_shot_ner", name="d", config={"model": {**FROZEN, "interaction": "bilinear"}})

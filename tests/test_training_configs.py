@@ -60,7 +60,9 @@ def test_kp_then_kf_with_the_fast_mode(silver, gold, tmp_path):  # noqa: F811
         "paths.kp_model": str(tmp_path / "kp" / "model-last"),
         "paths.train": str(gold_path),
         "paths.labels": str(gold_labels),
-        "training.max_epochs": 0,
+        # KF blends silver replay with the gold (kf.cfg's default schedule "all")
+        "paths.silver": str(path / "silver.spacy"),
+        "paths.descriptions": str(path / "descriptions.json"),
         "training.max_steps": 2,
         "training.eval_frequency": 2,
     }

@@ -7,6 +7,7 @@ import srsly
 from spacy.tokens import DocBin, Span, SpanGroup
 
 from spacy_juicer.corpora.doc_labels import get_doc_labels
+from spacy_juicer.corpora.labels import LabelError
 from spacy_juicer.training.blending import make_blended_corpus, silver_share
 from spacy_juicer.training.callbacks import make_epoch_lr_decay
 from spacy_juicer.training.kp_corpus import KnowledgePretrainingCorpus
@@ -118,6 +119,24 @@ def test_blended_reader_mixes_the_scheduled_shares(silver):
     assert len({text for texts in epochs for text in texts}) == 4  # all 4 gold docs over the run
     with pytest.raises(ValueError, match="gold_per_epoch"):
         make_blended_corpus(silver_reader, gold_reader, gold_per_epoch=-1)
+
+
+def test_blend_reads_the_gold_every_epoch_so_its_views_change(silver):
+    """KF blends silver with gold described by many views: a gold doc read once for the whole
+    run would keep the wording it drew first."""
+    nlp, path = silver
+    views = {t: [f"A {t.lower()} of some kind.", t.lower(), f"{t.lower()}s"] for t in TYPES}
+    srsly.write_json(path / "views.json", views)
+    gold_reader = make_labelled_corpus(str(path / "silver.spacy"), str(path / "descriptions.json"), views=str(path / "views.json"))
+    no_silver = KnowledgePretrainingCorpus(None, None)  # never read under schedule "gold"
+    read = make_blended_corpus(no_silver, gold_reader, schedule="gold", epochs=3)
+    first = [get_doc_labels(eg.predicted)["Drug"] for eg in read(nlp) if eg.reference.text.startswith("Aspirin")]
+    seen = set(first)
+    for _ in range(12):
+        seen |= {get_doc_labels(eg.predicted)["Drug"] for eg in read(nlp) if eg.reference.text.startswith("Aspirin")}
+    assert len(first) == 1 and len(seen) > 1
+    with pytest.raises(LabelError, match="no silver corpus"):
+        list(make_blended_corpus(no_silver, gold_reader, schedule="all", epochs=3)(nlp))
 
 
 def test_epoch_lr_decay_sets_the_rate_of_each_epoch():

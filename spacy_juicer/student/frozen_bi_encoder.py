@@ -67,6 +67,7 @@ def build_frozen_bi_encoder(
     mixed_precision: bool = False,
     width: int = 256,
     lstm_depth: int = 1,
+    interaction: str = "dot",
     grad_scaler_config: dict = {},
     tokenizer_config: dict = {"use_fast": True},
     transformer_config: dict = {},
@@ -78,6 +79,8 @@ def build_frozen_bi_encoder(
     dropout: in the head. mixed_precision: the frozen encoder's passes (GPU).
     width: the head's width (BiLSTM output, token and type spaces).
     lstm_depth: BiLSTM layers over the frozen token vectors (0: none, tokens are read alone).
+    interaction: "dot" (token vs the description's pooled vector) or "cross_attention" (each
+    token also attends over the description's word pieces: ``frozen_head.py``).
     The parameters the other architectures share keep their names, so a config switches
     architecture with ``--components.zero_shot_ner.model.@architectures`` alone.
     """
@@ -85,7 +88,7 @@ def build_frozen_bi_encoder(
         raise ValueError("width >= 2 and lstm_depth >= 0 are needed.")
     attrs = hf_encoder.encoder_attrs(name, max_length, window_overlap, max_description_length, batch_size)
     hf = hf_encoder.make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
-    head = build_frozen_head(width=width, lstm_depth=lstm_depth, dropout=dropout)
+    head = build_frozen_head(width=width, lstm_depth=lstm_depth, dropout=dropout, interaction=interaction)
     return Model(
         "zero_shot_frozen_bi_encoder",
         forward,
@@ -182,6 +185,15 @@ def description_vectors(model: Model, descriptions: Sequence[str]) -> numpy.ndar
     return numpy.stack([f.astype("float32").mean(axis=0) for f in description_features(model, descriptions)])
 
 
+def _padded_pieces(features: Sequence[numpy.ndarray], width: int) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    """``(K, P, hidden)`` float32 word-piece states of the descriptions, zero-padded, and their counts."""
+    n_pieces = numpy.asarray([len(f) for f in features], dtype="int64")
+    out = numpy.zeros((len(features), max(int(n_pieces.max()) if len(features) else 0, 1), width), dtype="float32")
+    for k, f in enumerate(features):
+        out[k, : len(f)] = f
+    return out, n_pieces
+
+
 def description_similarity(model: Model, descriptions: Sequence[str]) -> numpy.ndarray:
     """``(K, K)`` cosine of the descriptions' frozen vectors: near synonyms score high."""
     vectors = description_vectors(model, descriptions)
@@ -203,8 +215,8 @@ def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats
     for d, f in enumerate(feats):
         padded[d, : len(f)] = f
     scored = numpy.abs(padded).sum(axis=-1) > 0  # tokens some window read
-    types = description_vectors(model, X.descriptions)
-    logits, bp_head = head((ops.asarray(padded), lengths, ops.asarray(types)), is_train)
+    pieces, n_pieces = _padded_pieces(description_features(model, X.descriptions), width)
+    logits, bp_head = head((ops.asarray(padded), lengths, ops.asarray(pieces), n_pieces), is_train)
     logits = ops.to_numpy(logits) if not isinstance(logits, numpy.ndarray) else logits
     logits = logits.copy()
     logits[..., 0][~scored] = NEG_FILL

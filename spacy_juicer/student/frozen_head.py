@@ -7,6 +7,11 @@ MLP for the token's "no entity" score. Types: an MLP of the description's pooled
 the same space. A (token, type) logit is their scaled dot product; the decision rule compares
 it with the token's "no entity" score (``decisions.py``). No weight depends on a label set.
 The input layers are lazy, so the encoder's width is learnt at ``initialize``.
+
+``interaction = "cross_attention"`` adds token-to-description cross-attention: each token
+attends over the description's word pieces, and the logit adds the token's dot product with
+what it attended to, so a description's words can answer each token differently ("a gene, or
+the protein it encodes": a protein name attends to "protein"). It costs B x T x K x P scores.
 """
 from __future__ import annotations
 
@@ -14,8 +19,10 @@ from typing import Any, Callable, Tuple
 
 from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v2, torch2xp, xp2torch
 
+INTERACTIONS = ("dot", "cross_attention")
 
-def _module(width: int, lstm_depth: int, dropout: float) -> Any:
+
+def _module(width: int, lstm_depth: int, dropout: float, interaction: str = "dot") -> Any:
     import torch
     from torch import nn
 
@@ -33,8 +40,15 @@ def _module(width: int, lstm_depth: int, dropout: float) -> Any:
             self.token_out = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, width))
             self.none = nn.Sequential(nn.Linear(width, width // 2), nn.GELU(), nn.Linear(width // 2, 1))
             self.type_out = nn.Sequential(nn.LazyLinear(width), nn.GELU(), nn.Linear(width, width))
+            self.cross = interaction == "cross_attention"
+            if self.cross:
+                self.query = nn.Linear(width, width)
+                self.piece_key = nn.LazyLinear(width)
+                self.piece_value = nn.Sequential(nn.LazyLinear(width), nn.GELU(), nn.Linear(width, width))
 
-        def forward(self, tokens: "torch.Tensor", lengths: "torch.Tensor", types: "torch.Tensor") -> "torch.Tensor":
+        def forward(
+            self, tokens: "torch.Tensor", lengths: "torch.Tensor", pieces: "torch.Tensor", n_pieces: "torch.Tensor"
+        ) -> "torch.Tensor":
             x = self.drop(self.token_in(tokens))
             if self.lstm is not None and x.shape[1]:
                 packed = nn.utils.rnn.pack_padded_sequence(
@@ -44,8 +58,16 @@ def _module(width: int, lstm_depth: int, dropout: float) -> Any:
                 y, _ = nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=x.shape[1])
                 x = x + self.drop(y)
             t = self.token_out(x)  # (B, T, D)
-            u = self.type_out(types)  # (K, D)
-            sims = torch.einsum("btd,kd->btk", t, u) / (self.width ** 0.5)
+            mask = torch.arange(pieces.shape[1], device=pieces.device)[None, :] < n_pieces[:, None]  # (K, P)
+            pooled = (pieces * mask[..., None]).sum(1) / n_pieces.clamp(min=1)[:, None].to(pieces.dtype)
+            u = self.type_out(pooled)  # (K, D): the description's mean-pooled pieces (sentence-transformers)
+            sims = torch.einsum("btd,kd->btk", t, u)
+            if self.cross:
+                keys, values = self.piece_key(pieces), self.piece_value(pieces)  # (K, P, D)
+                att = torch.einsum("btd,kpd->btkp", self.query(x), keys) / (self.width ** 0.5)
+                att = att.masked_fill(~mask[None, None], float("-inf")).softmax(dim=-1).nan_to_num(0.0)
+                sims = sims + torch.einsum("btd,btkd->btk", t, torch.einsum("btkp,kpd->btkd", att, values))
+            sims = sims / (self.width ** 0.5)
             none = self.none(x).expand_as(sims)
             return torch.stack([sims, none], dim=-1)  # (B, T, K, 2)
 
@@ -55,8 +77,13 @@ def _module(width: int, lstm_depth: int, dropout: float) -> Any:
 def _convert_inputs(model: Model, X: Tuple[Any, Any, Any], is_train: bool) -> Tuple[ArgsKwargs, Callable]:
     import torch
 
-    tokens, lengths, types = X
-    args = (xp2torch(tokens), torch.as_tensor(lengths, dtype=torch.int64), xp2torch(types))
+    tokens, lengths, pieces, n_pieces = X
+    args = (
+        xp2torch(tokens),
+        torch.as_tensor(lengths, dtype=torch.int64),
+        xp2torch(pieces),
+        torch.as_tensor(n_pieces, dtype=torch.int64),
+    )
     return ArgsKwargs(args=args, kwargs={}), lambda d_inputs: X  # no gradient to frozen features
 
 
@@ -70,11 +97,13 @@ def _convert_outputs(model: Model, inputs_outputs: Any, is_train: bool) -> Tuple
     return Y, backprop
 
 
-def build_frozen_head(width: int = 256, lstm_depth: int = 1, dropout: float = 0.1) -> Model:
-    """The head as a Thinc model: ``(tokens (B, T, H), lengths (B,), types (K, H))`` to logits
-    ``(B, T, K, 2)``."""
+def build_frozen_head(width: int = 256, lstm_depth: int = 1, dropout: float = 0.1, interaction: str = "dot") -> Model:
+    """The head as a Thinc model: ``(tokens (B, T, H), lengths (B,), description pieces (K, P, H),
+    their counts (K,))`` to logits ``(B, T, K, 2)``."""
+    if interaction not in INTERACTIONS:
+        raise ValueError(f"interaction must be one of {INTERACTIONS}, not {interaction!r}.")
     wrapped = PyTorchWrapper_v2(
-        _module(width, lstm_depth, dropout), convert_inputs=_convert_inputs, convert_outputs=_convert_outputs
+        _module(width, lstm_depth, dropout, interaction), convert_inputs=_convert_inputs, convert_outputs=_convert_outputs
     )
     return Model("frozen_head", _forward, init=_init, layers=[wrapped], dims={"nI": None})
 
@@ -90,5 +119,5 @@ def _init(model: Model, X: Any = None, Y: Any = None) -> Model:
     n_in = model.get_dim("nI")
     module = model.layers[0].shims[0]._model
     with torch.no_grad():
-        module(torch.zeros(1, 1, n_in), torch.ones(1, dtype=torch.int64), torch.zeros(1, n_in))
+        module(torch.zeros(1, 1, n_in), torch.ones(1, dtype=torch.int64), torch.zeros(1, 1, n_in), torch.ones(1, dtype=torch.int64))
     return model

@@ -75,17 +75,16 @@ def make_blended_corpus(
     if gold_per_epoch < 0:
         raise ValueError(f"gold_per_epoch must be >= 0, not {gold_per_epoch}.")
     rng = random.Random(seed)
-    state = {"epoch": 0, "gold": None}
+    state = {"epoch": 0}
 
     def read(nlp: Language) -> Iterator[Example]:
         t = state["epoch"]
         state["epoch"] += 1
         w0 = silver_share(schedule, t, epochs, k, n)
         w1 = gold_share(schedule, t, epochs, k, n)
-        if state["gold"] is None:
-            state["gold"] = list(gold(nlp))
+        # the gold reader is called every epoch: a LabelledCorpus with views draws new wordings
+        pool = list(gold(nlp)) if w1 > 0 else []
         chosen = _take(list(silver(nlp)), w0, rng) if w0 > 0 else []
-        pool = state["gold"]
         if 0 < gold_per_epoch < len(pool):
             pool = rng.sample(pool, gold_per_epoch)
         chosen += _take(pool, w1, rng)

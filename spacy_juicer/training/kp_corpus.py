@@ -41,8 +41,8 @@ class KnowledgePretrainingCorpus:
 
     def __init__(
         self,
-        path: PathLike,
-        descriptions: PathLike,
+        path: Optional[PathLike],
+        descriptions: Optional[PathLike],
         *,
         spans_key: Optional[str] = "silver",
         min_types: int = 10,
@@ -62,12 +62,15 @@ class KnowledgePretrainingCorpus:
             raise ValueError(f"KP reader: type_sampling must be one of {sorted(TYPE_SAMPLING)}, not {type_sampling!r}.")
         if epochs_per_step < 1 or max_docs_per_step < 1 or negatives_per_step < 0:
             raise ValueError("KP reader: epochs_per_step and max_docs_per_step >= 1, negatives_per_step >= 0.")
-        self.path = Path(path)
-        if not self.path.exists():
+        # no silver (path null): a config whose blend never reads it (KF with schedule "gold")
+        self.path = Path(path) if path else None
+        if self.path is not None and not self.path.exists():
             raise FileNotFoundError(f"KP reader: silver corpus {self.path} does not exist (run `spacy-juicer critic`).")
-        self.descriptions = read_labels_file(descriptions)
+        if self.path is not None and not descriptions:
+            raise LabelError("KP reader: give the silver types' descriptions (describe's labels file).")
+        self.descriptions = read_labels_file(descriptions) if self.path is not None else {}
         # many wordings of each type (corpora/views.py): each doc of a step gets one at random
-        self.views = read_views(views) if views else None
+        self.views = read_views(views) if views and self.path is not None else None
         self.spans_key = spans_key
         self.min_types, self.max_types = min_types, max_types
         self.negatives_per_step = negatives_per_step
@@ -83,6 +86,8 @@ class KnowledgePretrainingCorpus:
 
     # -- data
     def _load(self, nlp: Language) -> List[Doc]:
+        if self.path is None:
+            raise LabelError("KP reader: no silver corpus was given (set paths.silver, or blend with schedule \"gold\").")
         if self._docs is None:
             docs = list(DocBin().from_disk(self.path).get_docs(nlp.vocab))
             if self.limit:

@@ -1,0 +1,131 @@
+"""The `all` pipeline's training steps under several seeds, side by side: mean and spread.
+
+For each seed the project's own steps run (``spacy project run kp``, ``kf``, ``calibrate``)
+into ``<root>/<name>-s<seed>``, reading the corpus (silver, views, splits, feature store) of a
+finished ``all`` run (``--base``: its ``vars.out``), which each run links instead of
+rebuilding; then every packaged-pipeline number of the issues "Meaning, not wording" and
+"KP at scale" is measured on it (``zero_shot_forms.py``: each test part under every form,
+worst first, at the pipeline's own threshold; held-out seen types; one plain description
+alone), and the KP pipeline alone on BC2GM. Extra ``--var k=v`` go to every step (e.g.
+``--var encoder=sentence-transformers/all-mpnet-base-v2``, ``--var kf_schedule=gold``).
+
+    python benchmarks/project_seeds.py --base . --name strict --seeds 1,2,3 --root training/seeds \\
+        --output benchmarks/results/kp_scale/strict.json
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_utils import RESULTS, header, write_json  # noqa: E402
+
+ROOT = Path(__file__).parent.parent
+STEPS = ("kp", "kf", "calibrate")
+
+
+def run_seed(base: Path, out: Path, seed: int, extra: List[str], steps=STEPS) -> Dict[str, float]:
+    """The project's training steps for one seed; seconds per step."""
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / "corpus").exists():
+        (out / "corpus").symlink_to(base.resolve() / "corpus", target_is_directory=True)
+    seconds = {}
+    for step in steps:
+        cmd = [sys.executable, "-m", "spacy", "project", "run", step, str(ROOT), "--vars.out", str(out),
+               "--vars.seed", str(seed), *extra]
+        start = time.perf_counter()
+        with open(out / f"{step}.log", "w") as log:
+            subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        seconds[step] = round(time.perf_counter() - start, 1)
+        print(f"seed {seed} {step}: {seconds[step]} s", flush=True)
+    return seconds
+
+
+def measure(out: Path, limit: int, name: str) -> Dict[str, Any]:
+    """zero_shot_forms.py on the calibrated pipeline and on the KP pipeline."""
+    result = out / "forms.json"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "zero_shot_forms.py"),
+           "--model", f"{name}=" + str(out / "training" / "kf" / "model-calibrated"),
+           "--model", f"{name} KP alone=" + str(out / "training" / "kp" / "model-last"),
+           "--split-dir", str(out / "corpus" / "splits"), "--limit", str(limit), "--output", str(result)]
+    with open(out / "forms.log", "w") as log:
+        subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    import srsly
+
+    return srsly.read_json(result)["models"]
+
+
+def summary(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Per measure: mean, spread (min, max) and the values, over seeds."""
+    out: Dict[str, Any] = {}
+    for key in rows[0]:
+        values = [r[key] for r in rows]
+        out[key] = {"mean": statistics.fmean(values), "min": min(values), "max": max(values), "values": values}
+    return out
+
+
+def flat(models: Dict[str, Any], name: str) -> Dict[str, float]:
+    """The numbers the issues ask for, one row per seed (span macro F, 0-1)."""
+    kf, kp = models[name], models[f"{name} KP alone"]
+    row = {"threshold": kf["test-bc2gm"]["threshold"]}
+    for part in ("test-bc2gm", "test-jnlpba", "seen-bc5cdr"):
+        forms = kf[part]["by_form"]
+        row[f"{part} worst"] = min(forms.values())
+        row.update({f"{part} {f}": v for f, v in forms.items()})
+    row["KP alone test-bc2gm worst"] = min(kp["test-bc2gm"]["by_form"].values())
+    for label, v in kf["plain_alone"].items():
+        row[f"{label} alone F"] = v["span_f"]
+        row[f"{label} alone other tagged"] = v["other_types_tagged"]
+    return row
+
+
+def markdown(results: Dict[str, Any]) -> str:
+    lines = [f"# {results['name']}: {len(results['seeds'])} seeds", "", f"`{results['command']}`", "",
+             f"Machine: {results['machine']['cpu_model']}, {results['machine']['usable_cpus']} CPUs; {results['date_utc']}. "
+             f"First {results['limit']} sentences of each part; span macro F1 (%) of the packaged pipeline at its own threshold "
+             "(chosen on dev types and held-out seen types); worst = worst of the three description forms.", "",
+             "| measure | mean | min | max | per seed |", "|---|---|---|---|---|"]
+    for key, s in results["summary"].items():
+        scale = 1 if key == "threshold" else 100
+        vals = ", ".join(f"{scale * v:.1f}" if scale == 100 else f"{v:.2f}" for v in s["values"])
+        fmt = (lambda v: f"{v:.2f}") if scale == 1 else (lambda v: f"{100 * v:.1f}")
+        lines.append(f"| {key} | {fmt(s['mean'])} | {fmt(s['min'])} | {fmt(s['max'])} | {vals} |")
+    lines += ["", "Seconds per step: " + "; ".join(f"seed {s}: {t}" for s, t in results["seconds"].items())]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", required=True, help="vars.out of a finished `all` run (its corpus/ is reused)")
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--root", default="training/seeds")
+    parser.add_argument("--var", action="append", default=[], help="k=v for the project's vars (repeatable)")
+    parser.add_argument("--limit", type=int, default=500)
+    parser.add_argument("--output", default=str(RESULTS / "kp_scale" / "seeds.json"))
+    args = parser.parse_args()
+    extra = [f"--vars.{kv.split('=', 1)[0]}={kv.split('=', 1)[1]}" for kv in args.var]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    rows, seconds = [], {}
+    for seed in seeds:
+        out = Path(args.root) / f"{args.name}-s{seed}"
+        seconds[seed] = run_seed(Path(args.base), out, seed, extra)
+        rows.append(flat(measure(out, args.limit, args.name), args.name))
+        print(f"seed {seed}: {rows[-1]}", flush=True)
+    results = {**header(), "name": args.name, "base": args.base, "vars": args.var, "seeds": seeds, "limit": args.limit,
+               "seconds": seconds, "per_seed": rows, "summary": summary(rows)}
+    output = Path(args.output)
+    write_json(output, results)
+    output.with_suffix(".md").write_text(markdown(results))
+    print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    main()
