@@ -3,11 +3,14 @@
 For each seed the project's own steps run (``spacy project run kp``, ``kf``, ``calibrate``)
 into ``<root>/<name>-s<seed>``, reading the corpus (silver, views, splits, feature store) of a
 finished ``all`` run (``--base``: its ``vars.out``), which each run links instead of
-rebuilding; then every packaged-pipeline number of the issues "Meaning, not wording" and
+rebuilding (a step whose pipeline is already saved there is kept: the run resumes, and a
+finished KP can be linked in to fine-tune it again); then every packaged-pipeline number of the issues "Meaning, not wording" and
 "KP at scale" is measured on it (``zero_shot_forms.py``: each test part under every form,
 worst first, at the pipeline's own threshold; held-out seen types; one plain description
 alone), and the KP pipeline alone on BC2GM. Extra ``--var k=v`` go to every step (e.g.
-``--var encoder=sentence-transformers/all-mpnet-base-v2``, ``--var kf_schedule=gold``).
+``--var encoder=sentence-transformers/all-mpnet-base-v2``, ``--var kf_schedule=gold``);
+``--kp-override "--components.zero_shot_ner.model.interaction cross_attention"`` reaches the
+KP step's ``spacy train`` through spaCy's ``SPACY_CONFIG_OVERRIDES`` (KF sources the KP model).
 
     python benchmarks/project_seeds.py --base . --name strict --seeds 1,2,3 --root training/seeds \\
         --output benchmarks/results/kp_scale/strict.json
@@ -28,20 +31,25 @@ from bench_utils import RESULTS, header, write_json  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 STEPS = ("kp", "kf", "calibrate")
+DONE = {"kp": "training/kp/model-last", "kf": "training/kf/model-last", "calibrate": "training/kf/model-calibrated"}
 
 
-def run_seed(base: Path, out: Path, seed: int, extra: List[str], steps=STEPS) -> Dict[str, float]:
+def run_seed(base: Path, out: Path, seed: int, extra: List[str], kp_override: str = "", steps=STEPS) -> Dict[str, float]:
     """The project's training steps for one seed; seconds per step."""
     out.mkdir(parents=True, exist_ok=True)
     if not (out / "corpus").exists():
         (out / "corpus").symlink_to(base.resolve() / "corpus", target_is_directory=True)
     seconds = {}
     for step in steps:
+        if (out / DONE[step]).exists():  # resume: a step whose pipeline is saved is not run again
+            print(f"seed {seed} {step}: {out / DONE[step]} exists, kept", flush=True)
+            continue
         cmd = [sys.executable, "-m", "spacy", "project", "run", step, str(ROOT), "--vars.out", str(out),
                "--vars.seed", str(seed), *extra]
         start = time.perf_counter()
+        env = {**os.environ, "SPACY_CONFIG_OVERRIDES": kp_override} if step == "kp" and kp_override else None
         with open(out / f"{step}.log", "w") as log:
-            subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+            subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
         seconds[step] = round(time.perf_counter() - start, 1)
         print(f"seed {seed} {step}: {seconds[step]} s", flush=True)
     return seconds
@@ -107,6 +115,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--root", default="training/seeds")
     parser.add_argument("--var", action="append", default=[], help="k=v for the project's vars (repeatable)")
+    parser.add_argument("--kp-override", default="", help="spacy train overrides for the KP step only")
     parser.add_argument("--limit", type=int, default=500)
     parser.add_argument("--output", default=str(RESULTS / "kp_scale" / "seeds.json"))
     args = parser.parse_args()
@@ -115,10 +124,10 @@ def main() -> None:
     rows, seconds = [], {}
     for seed in seeds:
         out = Path(args.root) / f"{args.name}-s{seed}"
-        seconds[seed] = run_seed(Path(args.base), out, seed, extra)
+        seconds[seed] = run_seed(Path(args.base), out, seed, extra, args.kp_override)
         rows.append(flat(measure(out, args.limit, args.name), args.name))
         print(f"seed {seed}: {rows[-1]}", flush=True)
-    results = {**header(), "name": args.name, "base": args.base, "vars": args.var, "seeds": seeds, "limit": args.limit,
+    results = {**header(), "name": args.name, "base": args.base, "vars": args.var, "kp_override": args.kp_override, "seeds": seeds, "limit": args.limit,
                "seconds": seconds, "per_seed": rows, "summary": summary(rows)}
     output = Path(args.output)
     write_json(output, results)
