@@ -11,6 +11,8 @@ alone), and the KP pipeline alone on BC2GM. Extra ``--var k=v`` go to every step
 ``--var encoder=sentence-transformers/all-mpnet-base-v2``, ``--var kf_schedule=gold``);
 ``--kp-override "--components.zero_shot_ner.model.interaction cross_attention"`` reaches the
 KP step's ``spacy train`` through spaCy's ``SPACY_CONFIG_OVERRIDES`` (KF sources the KP model).
+``--no-kp``: the gold-only baseline at the same KF budget: KF starts from an initialized,
+untrained frozen-mode pipeline instead of KP's (use it with ``--var kf_schedule=gold``).
 
     python benchmarks/project_seeds.py --base . --name strict --seeds 1,2,3 --root training/seeds \\
         --output benchmarks/results/kp_scale/strict.json
@@ -53,6 +55,26 @@ def run_seed(base: Path, out: Path, seed: int, extra: List[str], kp_override: st
         seconds[step] = round(time.perf_counter() - start, 1)
         print(f"seed {seed} {step}: {seconds[step]} s", flush=True)
     return seconds
+
+
+def untrained_pipeline(base: Path, out: Path, seed: int) -> None:
+    """An initialized frozen-mode pipeline, no update: where the gold-only baseline starts."""
+    import spacy
+    import srsly
+    from spacy.tokens import DocBin
+    from spacy.training import Example
+    from thinc.api import fix_random_seed
+
+    fix_random_seed(seed)
+    splits = base / "corpus" / "splits"
+    nlp = spacy.blank("en")
+    nlp.add_pipe("zero_shot_ner", config={
+        "model": {"@architectures": "spacy_juicer.FrozenBiEncoder.v1"}, "balance": "per_type",
+        "near_type_similarity": 0.7, "mask_prob": 0.0, "labels": srsly.read_json(splits / "train.labels.json")})
+    docs = list(DocBin().from_disk(splits / "train.spacy").get_docs(nlp.vocab))[:8]
+    nlp.initialize(lambda: [Example(nlp.make_doc(d.text), d) for d in docs])
+    (out / DONE["kp"]).parent.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(out / DONE["kp"])
 
 
 def measure(out: Path, limit: int, name: str) -> Dict[str, Any]:
@@ -116,6 +138,7 @@ def main() -> None:
     parser.add_argument("--root", default="training/seeds")
     parser.add_argument("--var", action="append", default=[], help="k=v for the project's vars (repeatable)")
     parser.add_argument("--kp-override", default="", help="spacy train overrides for the KP step only")
+    parser.add_argument("--no-kp", action="store_true", help="gold-only baseline: KF from an untrained pipeline")
     parser.add_argument("--limit", type=int, default=500)
     parser.add_argument("--output", default=str(RESULTS / "kp_scale" / "seeds.json"))
     args = parser.parse_args()
@@ -124,6 +147,8 @@ def main() -> None:
     rows, seconds = [], {}
     for seed in seeds:
         out = Path(args.root) / f"{args.name}-s{seed}"
+        if args.no_kp and not (out / DONE["kp"]).exists():
+            untrained_pipeline(Path(args.base), out, seed)
         seconds[seed] = run_seed(Path(args.base), out, seed, extra, args.kp_override)
         rows.append(flat(measure(out, args.limit, args.name), args.name))
         print(f"seed {seed}: {rows[-1]}", flush=True)
