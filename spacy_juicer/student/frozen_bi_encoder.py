@@ -185,13 +185,13 @@ def description_vectors(model: Model, descriptions: Sequence[str]) -> numpy.ndar
     return numpy.stack([f.astype("float32").mean(axis=0) for f in description_features(model, descriptions)])
 
 
-def _padded_pieces(features: Sequence[numpy.ndarray], width: int) -> Tuple[numpy.ndarray, numpy.ndarray]:
-    """``(K, P, hidden)`` float32 word-piece states of the descriptions, zero-padded, and their counts."""
-    n_pieces = numpy.asarray([len(f) for f in features], dtype="int64")
-    out = numpy.zeros((len(features), max(int(n_pieces.max()) if len(features) else 0, 1), width), dtype="float32")
-    for k, f in enumerate(features):
-        out[k, : len(f)] = f
-    return out, n_pieces
+def _pad(ops, arrays: Sequence[numpy.ndarray], width: int) -> Tuple[Any, numpy.ndarray]:
+    """``(N, longest, width)`` float32, zero-padded by Thinc's ``ops.pad`` (at least one
+    column, so that an empty batch keeps its shape), and each array's length."""
+    lengths = numpy.asarray([len(a) for a in arrays], dtype="int64")
+    if not len(arrays) or not lengths.max():
+        return ops.alloc3f(len(arrays), 1, width), lengths
+    return ops.pad([ops.asarray2f(numpy.asarray(a, dtype="float32")) for a in arrays]), lengths
 
 
 def description_similarity(model: Model, descriptions: Sequence[str]) -> numpy.ndarray:
@@ -207,16 +207,12 @@ def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats
     ops = model.ops
     head = model.get_ref("head")
     docs = X.docs
-    lengths = numpy.asarray([len(doc) for doc in docs], dtype="int64")
-    feats = token_features(model, docs)
-    n_batch, longest = len(docs), int(lengths.max()) if len(docs) else 0
     width = model.get_ref("encoder").get_dim("nO")
-    padded = numpy.zeros((n_batch, max(longest, 1), width), dtype="float32")
-    for d, f in enumerate(feats):
-        padded[d, : len(f)] = f
-    scored = numpy.abs(padded).sum(axis=-1) > 0  # tokens some window read
-    pieces, n_pieces = _padded_pieces(description_features(model, X.descriptions), width)
-    logits, bp_head = head((ops.asarray(padded), lengths, ops.asarray(pieces), n_pieces), is_train)
+    padded, lengths = _pad(ops, token_features(model, docs), width)
+    n_batch = len(docs)
+    scored = ops.to_numpy(ops.xp.abs(padded).sum(axis=-1) > 0)  # tokens some window read
+    pieces, n_pieces = _pad(ops, description_features(model, X.descriptions), width)
+    logits, bp_head = head((padded, lengths, pieces, n_pieces), is_train)
     logits = ops.to_numpy(logits) if not isinstance(logits, numpy.ndarray) else logits
     logits = logits.copy()
     logits[..., 0][~scored] = NEG_FILL
