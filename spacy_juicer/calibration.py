@@ -105,6 +105,10 @@ def calibrate(
     """Tune the threshold of ``model`` on ``data`` (and on ``seen``, held-out sentences of the
     trained types, when given) and save the pipeline with it to ``output`` (the component's
     saved settings carry it, so ``spacy.load`` and ``spacy package`` keep it)."""
+    if seen is not None and (seen_labels is None) == (seen_forms is None):
+        raise EvaluationError(
+            "--seen: give its types' descriptions: either a labels file or a forms file (--seen-labels / --seen-forms)."
+        )
     nlp = load_pipeline(model)
     if seen is None:
         result = tune_threshold(nlp, data, labels, **options)

@@ -119,3 +119,11 @@ def test_calibrate_with_seen_types_takes_the_best_mean_and_saves_it(trained_nlp,
     saved = spacy.load(tmp_path / "calibrated")
     assert saved.get_pipe("zero_shot_ner").cfg["threshold"] == found["threshold"]
     assert saved.meta["juicer"]["calibration"]["rule"].startswith("best mean")
+
+
+def test_calibrate_with_seen_types_needs_their_descriptions(tmp_path):
+    from spacy_juicer.calibration import calibrate
+
+    data = tmp_path / "seen.spacy"
+    with pytest.raises(EvaluationError, match="either a labels file or a forms file"):
+        calibrate(tmp_path / "no-model", data, None, tmp_path / "out", forms=None, seen=data)
