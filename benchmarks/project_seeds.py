@@ -10,7 +10,8 @@ worst first, at the pipeline's own threshold; held-out seen types; one plain des
 alone), and the KP pipeline alone on BC2GM. Extra ``--var k=v`` go to every step (e.g.
 ``--var encoder=sentence-transformers/all-mpnet-base-v2``, ``--var kf_schedule=gold``);
 ``--kp-override "--components.zero_shot_ner.model.interaction cross_attention"`` reaches the
-KP step's ``spacy train`` through spaCy's ``SPACY_CONFIG_OVERRIDES`` (KF sources the KP model).
+KP step's ``spacy train`` through spaCy's ``SPACY_CONFIG_OVERRIDES`` (KF sources the KP model);
+``--kf-override`` does the same for KF.
 ``--no-kp``: the gold-only baseline at the same KF budget: KF starts from an initialized,
 untrained frozen-mode pipeline instead of KP's (use it with ``--var kf_schedule=gold``).
 
@@ -36,7 +37,8 @@ STEPS = ("kp", "kf", "calibrate")
 DONE = {"kp": "training/kp/model-last", "kf": "training/kf/model-last", "calibrate": "training/kf/model-calibrated"}
 
 
-def run_seed(base: Path, out: Path, seed: int, extra: List[str], kp_override: str = "", steps=STEPS) -> Dict[str, float]:
+def run_seed(base: Path, out: Path, seed: int, extra: List[str], kp_override: str = "", steps=STEPS,
+             kf_override: str = "") -> Dict[str, float]:
     """The project's training steps for one seed; seconds per step."""
     out.mkdir(parents=True, exist_ok=True)
     if not (out / "corpus").exists():
@@ -49,7 +51,8 @@ def run_seed(base: Path, out: Path, seed: int, extra: List[str], kp_override: st
         cmd = [sys.executable, "-m", "spacy", "project", "run", step, str(ROOT), "--vars.out", str(out),
                "--vars.seed", str(seed), *extra]
         start = time.perf_counter()
-        env = {**os.environ, "SPACY_CONFIG_OVERRIDES": kp_override} if step == "kp" and kp_override else None
+        override = {"kp": kp_override, "kf": kf_override}.get(step, "")
+        env = {**os.environ, "SPACY_CONFIG_OVERRIDES": override} if override else None
         with open(out / f"{step}.log", "w") as log:
             subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
         seconds[step] = round(time.perf_counter() - start, 1)
@@ -108,7 +111,8 @@ def flat(models: Dict[str, Any], name: str) -> Dict[str, float]:
         forms = kf[part]["by_form"]
         row[f"{part} worst"] = min(forms.values())
         row.update({f"{part} {f}": v for f, v in forms.items()})
-    row["KP alone test-bc2gm worst"] = min(kp["test-bc2gm"]["by_form"].values())
+    for part in ("test-bc2gm", "test-jnlpba"):
+        row[f"KP alone {part} worst"] = min(kp[part]["by_form"].values())
     for label, v in kf["plain_alone"].items():
         row[f"{label} alone F"] = v["span_f"]
         row[f"{label} alone other tagged"] = v["other_types_tagged"]
@@ -138,6 +142,7 @@ def main() -> None:
     parser.add_argument("--root", default="training/seeds")
     parser.add_argument("--var", action="append", default=[], help="k=v for the project's vars (repeatable)")
     parser.add_argument("--kp-override", default="", help="spacy train overrides for the KP step only")
+    parser.add_argument("--kf-override", default="", help="spacy train overrides for the KF step only")
     parser.add_argument("--no-kp", action="store_true", help="gold-only baseline: KF from an untrained pipeline")
     parser.add_argument("--limit", type=int, default=500)
     parser.add_argument("--output", default=str(RESULTS / "kp_scale" / "seeds.json"))
@@ -149,10 +154,11 @@ def main() -> None:
         out = Path(args.root) / f"{args.name}-s{seed}"
         if args.no_kp and not (out / DONE["kp"]).exists():
             untrained_pipeline(Path(args.base), out, seed)
-        seconds[seed] = run_seed(Path(args.base), out, seed, extra, args.kp_override)
+        seconds[seed] = run_seed(Path(args.base), out, seed, extra, args.kp_override, kf_override=args.kf_override)
         rows.append(flat(measure(out, args.limit, args.name), args.name))
         print(f"seed {seed}: {rows[-1]}", flush=True)
-    results = {**header(), "name": args.name, "base": args.base, "vars": args.var, "kp_override": args.kp_override, "seeds": seeds, "limit": args.limit,
+    results = {**header(), "name": args.name, "base": args.base, "vars": args.var, "kp_override": args.kp_override,
+               "kf_override": args.kf_override, "seeds": seeds, "limit": args.limit,
                "seconds": seconds, "per_seed": rows, "summary": summary(rows)}
     output = Path(args.output)
     write_json(output, results)
