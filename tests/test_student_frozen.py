@@ -168,3 +168,60 @@ def test_bad_frozen_mode_settings_are_clear_errors():
         nlp.add_pipe("zero_shot_ner", name="c", config={"model": {**FROZEN, "width": 1}})
     with pytest.raises(ValueError, match="interaction"):
         nlp.add_pipe("zero_shot_ner", name="d", config={"model": {**FROZEN, "interaction": "bilinear"}})
+
+
+@needs_minilm
+def test_trainable_top_layer_starts_as_the_frozen_encoder_learns_and_round_trips(tmp_path):
+    """trainable_layers = 1: the cached lower-layer states run through the encoder's own last
+    layer reproduce its output before training; training moves that layer only; the saved
+    pipeline predicts the same without any store."""
+    import torch
+    from thinc.api import Adam, fix_random_seed
+
+    from spacy_juicer.student.frozen_bi_encoder import _top_tokens, token_features
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    config = {"model": {**FROZEN, "trainable_layers": 1}, "labels": LABELS, "mask_prob": 0.0, "negative_types": "none"}
+    ner = nlp.add_pipe("zero_shot_ner", config=config)
+    examples = make_examples(nlp)
+    nlp.initialize(lambda: examples)
+    model = ner.model.get_ref("encoder").shims[0]._model
+    docs = [eg.predicted for eg in examples[:3]]
+    top, _ = _top_tokens(ner.model, docs, False)
+    ner.model.attrs["trainable_layers"] = 0  # the same model read fully frozen
+    frozen = token_features(ner.model, docs)
+    ner.model.attrs["trainable_layers"] = 1
+    for a, b in zip(top, frozen):
+        numpy.testing.assert_allclose(a, b.astype("float32"), atol=2e-2)
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable and all(n.startswith("encoder.layer.5.") for n in trainable)
+    lower = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
+    last = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    optimizer = Adam(1e-3)
+    for _ in range(30):
+        nlp.update(examples, sgd=optimizer, drop=0.0)
+    params = dict(model.named_parameters())
+    assert all(torch.equal(params[n], p) for n, p in lower.items())
+    assert any(not torch.equal(params[n], p) for n, p in last.items())
+    text = "Aspirin reduces the risk of myocardial infarction."
+    ents = {(e.text, e.label_) for e in nlp(text).ents}
+    assert ents == {("Aspirin", "Chemical"), ("myocardial infarction", "Disease")}
+    nlp.to_disk(tmp_path / "model")
+    assert {(e.text, e.label_) for e in spacy.load(tmp_path / "model")(text).ents} == ents
+
+
+def test_trainable_layers_need_a_bert_like_encoder_and_a_valid_count():
+    from types import SimpleNamespace
+
+    from spacy_juicer.student.frozen_top_layers import top_layers
+
+    mpnet = SimpleNamespace(config=SimpleNamespace(model_type="mpnet"), encoder=SimpleNamespace(layer=[1, 2]))
+    with pytest.raises(ValueError, match="BERT-like"):
+        top_layers(mpnet, 1)
+    bert = SimpleNamespace(config=SimpleNamespace(model_type="bert"), encoder=SimpleNamespace(layer=[1, 2]))
+    assert top_layers(bert, 2) == [1, 2]
+    with pytest.raises(ValueError, match=r"\[1, 2\]"):
+        top_layers(bert, 3)
+    with pytest.raises(ValueError, match="trainable_layers"):
+        spacy.blank("en").add_pipe("zero_shot_ner", config={"model": {**FROZEN, "trainable_layers": -1}})

@@ -30,9 +30,11 @@ from thinc.types import Floats3d
 from . import hf_encoder
 from .encoders import MINILM
 from .feature_store import FeatureStore, feature_key, get_or_compute
+from . import frozen_top_layers
 from .frozen_head import build_frozen_head
 from .inputs import NEG_FILL, ZeroShotInput
-from .pooling import encode_pooled
+from .pairs import EncoderBatch, window_tokens
+from .pooling import encode_pooled, pieces2tokens
 from .sequences import SingleTemplate, plan_description_batches, plan_sentence_batches
 
 # The store a model reads and writes, by ``Model.id``, kept outside ``model.attrs`` so that it
@@ -68,6 +70,7 @@ def build_frozen_bi_encoder(
     width: int = 256,
     lstm_depth: int = 1,
     interaction: str = "dot",
+    trainable_layers: int = 0,
     grad_scaler_config: dict = {},
     tokenizer_config: dict = {"use_fast": True},
     transformer_config: dict = {},
@@ -81,14 +84,19 @@ def build_frozen_bi_encoder(
     lstm_depth: BiLSTM layers over the frozen token vectors (0: none, tokens are read alone).
     interaction: "dot" (token vs the description's pooled vector) or "cross_attention" (each
     token also attends over the description's word pieces: ``frozen_head.py``).
+    trainable_layers: the encoder's top k layers learn, over the frozen lower layers' cached
+    outputs (``frozen_top_layers.py``; BERT-like encoders); 0: all frozen.
     The parameters the other architectures share keep their names, so a config switches
     architecture with ``--components.zero_shot_ner.model.@architectures`` alone.
     """
-    if width < 2 or lstm_depth < 0:
-        raise ValueError("width >= 2 and lstm_depth >= 0 are needed.")
+    if width < 2 or lstm_depth < 0 or trainable_layers < 0:
+        raise ValueError("width >= 2, lstm_depth >= 0 and trainable_layers >= 0 are needed.")
     attrs = hf_encoder.encoder_attrs(name, max_length, window_overlap, max_description_length, batch_size)
+    attrs["trainable_layers"] = int(trainable_layers)
     hf = hf_encoder.make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
-    head = build_frozen_head(width=width, lstm_depth=lstm_depth, dropout=dropout, interaction=interaction)
+    head = build_frozen_head(
+        width=width, lstm_depth=lstm_depth, dropout=dropout, interaction=interaction, input_grads=trainable_layers > 0
+    )
     return Model(
         "zero_shot_frozen_bi_encoder",
         forward,
@@ -105,6 +113,8 @@ def init(model: Model, X: Any = None, Y: Any = None) -> Model:
     transformer = model.get_ref("encoder").shims[0]._hfmodel.transformer
     for param in transformer.parameters():
         param.requires_grad_(False)
+    if model.attrs.get("trainable_layers", 0):
+        frozen_top_layers.unfreeze(transformer, model.attrs["trainable_layers"])
     head = model.get_ref("head")
     head.set_dim("nI", hidden)
     head.initialize()
@@ -169,12 +179,134 @@ def token_features(model: Model, docs: Sequence[Doc]) -> List[numpy.ndarray]:
 
 
 def description_features(model: Model, descriptions: Sequence[str]) -> List[numpy.ndarray]:
-    """Frozen word-piece states of each description (float16), from the store or computed once."""
+    """Frozen word-piece states of each description (float16), from the store or computed once:
+    the last layer's, or with trainable top layers the states that enter them."""
     fp = fingerprint(model)
-    keys = [feature_key(fp, "description", text) for text in descriptions]
-    return get_or_compute(
-        get_feature_store(model), keys, lambda todo: _compute_descriptions(model, [descriptions[i] for i in todo])
-    )
+    k = model.attrs.get("trainable_layers", 0)
+    if k:
+        keys = [feature_key(fp, f"description@-{k}", text) for text in descriptions]
+        compute: Callable = lambda todo: _lower_descriptions(model, [descriptions[i] for i in todo])
+    else:
+        keys = [feature_key(fp, "description", text) for text in descriptions]
+        compute = lambda todo: _compute_descriptions(model, [descriptions[i] for i in todo])
+    return get_or_compute(get_feature_store(model), keys, compute)
+
+
+def _transformer(model: Model) -> Any:
+    return model.get_ref("encoder").shims[0]._hfmodel.transformer
+
+
+def _lower(model: Model, seqs: Sequence[numpy.ndarray]) -> List[numpy.ndarray]:
+    """The states entering the trainable top layers for each ``[CLS] ... [SEP]`` id sequence
+    (its own positions only), computed in length-sorted batches."""
+    template = hf_encoder.get_template(model, SingleTemplate)
+    k = model.attrs["trainable_layers"]
+    out: List[Any] = [None] * len(seqs)
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    for b in range(0, len(order), model.attrs["batch_size"]):
+        chunk = order[b : b + model.attrs["batch_size"]]
+        longest = max(len(seqs[i]) for i in chunk)
+        ids = numpy.full((len(chunk), longest), template.pad_id, dtype="int64")
+        mask = numpy.zeros_like(ids)
+        for r, i in enumerate(chunk):
+            ids[r, : len(seqs[i])] = seqs[i]
+            mask[r, : len(seqs[i])] = 1
+        types = None if template.type_id is None else numpy.zeros_like(ids)
+        states = frozen_top_layers.lower_states(_transformer(model), ids, mask, types, k)
+        for r, i in enumerate(chunk):
+            out[i] = states[r, : len(seqs[i])]
+    return out
+
+
+def _lower_descriptions(model: Model, descriptions: Sequence[str]) -> List[numpy.ndarray]:
+    template = hf_encoder.get_template(model, SingleTemplate)
+    ids = hf_encoder.description_ids(model, descriptions)
+    return _lower(model, [numpy.asarray(template.before + list(i) + template.after, dtype="int64") for i in ids])
+
+
+def _scored_windows(pieces: Any) -> List[int]:
+    return [w for w in range(len(pieces.windows)) if (pieces.token_window == w).any()]
+
+
+def _window_ids(pieces: Any, w: int, template: SingleTemplate) -> numpy.ndarray:
+    start, end = pieces.windows[w]
+    return numpy.concatenate([template.before, pieces.ids[start:end], template.after]).astype("int64")
+
+
+def _top_tokens(model: Model, docs: Sequence[Doc], is_train: bool) -> Tuple[List[numpy.ndarray], Callable]:
+    """Per doc ``(n_tokens, hidden)`` through the trainable top layers: the frozen part's states
+    of each window (stored once per doc) run through them, then pooled per token as the
+    bi-encoder pools; backprop takes the per-doc gradients."""
+    k = model.attrs["trainable_layers"]
+    template = hf_encoder.get_template(model, SingleTemplate)
+    pieces, _ = hf_encoder.doc_pieces(model, ZeroShotInput(list(docs), []), False)
+    windows = [_scored_windows(p) for p in pieces]
+    fp = fingerprint(model)
+    keys = [feature_key(fp, f"windows@-{k}", doc.text, [t.idx for t in doc] + [len(doc.text)]) for doc in docs]
+
+    def compute(todo: List[int]) -> List[numpy.ndarray]:
+        seqs = [[_window_ids(pieces[d], w, template) for w in windows[d]] for d in todo]
+        flat = _lower(model, [s for doc_seqs in seqs for s in doc_seqs])
+        width = _transformer(model).config.hidden_size
+        out, i = [], 0
+        for doc_seqs in seqs:
+            out.append(numpy.concatenate(flat[i : i + len(doc_seqs)]) if doc_seqs else numpy.zeros((0, width), "float32"))
+            i += len(doc_seqs)
+        return out
+
+    stored = get_or_compute(get_feature_store(model), keys, compute)
+    arrays, rows, lengths, dest = [], [], [], []
+    starts = numpy.concatenate([[0], numpy.cumsum([len(doc) for doc in docs])]).astype("int64")
+    for d, doc_windows in enumerate(windows):
+        offset = 0
+        for w in doc_windows:
+            n = len(_window_ids(pieces[d], w, template))
+            arrays.append(stored[d][offset : offset + n])
+            offset += n
+    width = model.get_ref("encoder").get_dim("nO")
+    states, mask = frozen_top_layers.pad_states(arrays, width)
+    i = 0
+    for d, doc_windows in enumerate(windows):
+        for w in doc_windows:
+            tokens, tok_lengths, piece_rows = window_tokens(pieces[d], w)
+            rows.append(i * states.shape[1] + len(template.before) + piece_rows)
+            lengths.append(tok_lengths)
+            dest.append(starts[d] + tokens)
+            i += 1
+    out = numpy.zeros((int(starts[-1]), width), dtype="float32")
+    if not arrays:
+        return [out[starts[d] : starts[d + 1]] for d in range(len(docs))], lambda d_docs: None
+    top, bp_top = frozen_top_layers.run_top_layers(_transformer(model), k, states, mask, is_train)
+    batch = EncoderBatch.gather(mask, mask, None, rows, lengths, dest)  # only rows and lengths are read
+    pooled, bp_pool = pieces2tokens(model.ops)((top, batch), is_train)
+    where = numpy.concatenate(dest).astype("int64")
+    out[where] = model.ops.to_numpy(pooled)
+
+    def backprop(d_docs: Sequence[numpy.ndarray]) -> None:
+        d_out = numpy.concatenate([numpy.asarray(d, dtype="float32") for d in d_docs])
+        d_top, _ = bp_pool(model.ops.asarray2f(d_out[where]))
+        bp_top(model.ops.to_numpy(d_top))
+
+    return [out[starts[d] : starts[d + 1]] for d in range(len(docs))], backprop
+
+
+def _top_descriptions(model: Model, descriptions: Sequence[str], is_train: bool) -> Tuple[List[numpy.ndarray], Callable]:
+    """Each description's word-piece states through the trainable top layers, and backprop."""
+    k = model.attrs["trainable_layers"]
+    stored = description_features(model, descriptions)
+    if not stored:
+        return [], lambda d_pieces: None
+    states, mask = frozen_top_layers.pad_states(stored, model.get_ref("encoder").get_dim("nO"))
+    top, bp_top = frozen_top_layers.run_top_layers(_transformer(model), k, states, mask, is_train)
+    lengths = [len(a) for a in stored]
+
+    def backprop(d_pieces: numpy.ndarray) -> None:
+        d_top = numpy.zeros_like(top)
+        longest = min(d_top.shape[1], d_pieces.shape[1])
+        d_top[:, :longest] = d_pieces[:, :longest]
+        bp_top(d_top)
+
+    return [top[j, : lengths[j]] for j in range(len(stored))], backprop
 
 
 def description_vectors(model: Model, descriptions: Sequence[str]) -> numpy.ndarray:
@@ -208,10 +340,16 @@ def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats
     head = model.get_ref("head")
     docs = X.docs
     width = model.get_ref("encoder").get_dim("nO")
-    padded, lengths = _pad(ops, token_features(model, docs), width)
+    if model.attrs.get("trainable_layers", 0):
+        token_rows, bp_tokens = _top_tokens(model, docs, is_train)
+        piece_rows, bp_pieces = _top_descriptions(model, X.descriptions, is_train)
+    else:
+        token_rows, piece_rows = token_features(model, docs), description_features(model, X.descriptions)
+        bp_tokens = bp_pieces = None
+    padded, lengths = _pad(ops, token_rows, width)
     n_batch = len(docs)
     scored = ops.to_numpy(ops.xp.abs(padded).sum(axis=-1) > 0)  # tokens some window read
-    pieces, n_pieces = _pad(ops, description_features(model, X.descriptions), width)
+    pieces, n_pieces = _pad(ops, piece_rows, width)
     logits, bp_head = head((padded, lengths, pieces, n_pieces), is_train)
     logits = ops.to_numpy(logits) if not isinstance(logits, numpy.ndarray) else logits
     logits = logits.copy()
@@ -226,7 +364,13 @@ def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats
                 block = numpy.asarray(ops.to_numpy(d_out))
                 d_logits[d, : lengths[d]][:, cols[d]] += block
         d_logits[..., 0][~scored] = 0.0
-        bp_head(ops.asarray(d_logits))
+        d_inputs = bp_head(ops.asarray(d_logits))
+        if bp_tokens is not None:  # trainable top layers: their gradients, from the head's
+            d_tokens, d_pieces = (ops.to_numpy(d) if d is not None else None for d in d_inputs)
+            if d_tokens is not None:
+                bp_tokens([d_tokens[d, : lengths[d]] for d in range(n_batch)])
+            if d_pieces is not None:
+                bp_pieces(d_pieces)
         return X
 
     return outputs, backprop

@@ -75,16 +75,26 @@ def _module(width: int, lstm_depth: int, dropout: float, interaction: str = "dot
 
 
 def _convert_inputs(model: Model, X: Tuple[Any, Any, Any], is_train: bool) -> Tuple[ArgsKwargs, Callable]:
+    """Torch inputs; their gradients come back only when trainable encoder layers made them
+    (``input_grads``): frozen features need none."""
     import torch
 
     tokens, lengths, pieces, n_pieces = X
+    grads = is_train and model.attrs.get("input_grads", False)
     args = (
-        xp2torch(tokens),
+        xp2torch(tokens, requires_grad=grads),
         torch.as_tensor(lengths, dtype=torch.int64),
-        xp2torch(pieces),
+        xp2torch(pieces, requires_grad=grads),
         torch.as_tensor(n_pieces, dtype=torch.int64),
     )
-    return ArgsKwargs(args=args, kwargs={}), lambda d_inputs: X  # no gradient to frozen features
+
+    def backprop(d_inputs: ArgsKwargs) -> Any:
+        if not grads:
+            return X
+        d_tokens, _, d_pieces, _ = d_inputs.args
+        return tuple(None if d is None else torch2xp(d) for d in (d_tokens, d_pieces))
+
+    return ArgsKwargs(args=args, kwargs={}), backprop
 
 
 def _convert_outputs(model: Model, inputs_outputs: Any, is_train: bool) -> Tuple[Any, Callable]:
@@ -97,14 +107,18 @@ def _convert_outputs(model: Model, inputs_outputs: Any, is_train: bool) -> Tuple
     return Y, backprop
 
 
-def build_frozen_head(width: int = 256, lstm_depth: int = 1, dropout: float = 0.1, interaction: str = "dot") -> Model:
+def build_frozen_head(
+    width: int = 256, lstm_depth: int = 1, dropout: float = 0.1, interaction: str = "dot", input_grads: bool = False
+) -> Model:
     """The head as a Thinc model: ``(tokens (B, T, H), lengths (B,), description pieces (K, P, H),
-    their counts (K,))`` to logits ``(B, T, K, 2)``."""
+    their counts (K,))`` to logits ``(B, T, K, 2)``. ``input_grads``: backprop returns the
+    gradients of the tokens and the pieces (for trainable encoder layers below it)."""
     if interaction not in INTERACTIONS:
         raise ValueError(f"interaction must be one of {INTERACTIONS}, not {interaction!r}.")
     wrapped = PyTorchWrapper_v2(
         _module(width, lstm_depth, dropout, interaction), convert_inputs=_convert_inputs, convert_outputs=_convert_outputs
     )
+    wrapped.attrs["input_grads"] = input_grads
     return Model("frozen_head", _forward, init=_init, layers=[wrapped], dims={"nI": None})
 
 
