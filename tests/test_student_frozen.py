@@ -178,7 +178,8 @@ def test_trainable_top_layer_starts_as_the_frozen_encoder_learns_and_round_trips
     import torch
     from thinc.api import Adam, fix_random_seed
 
-    from spacy_juicer.student.frozen_bi_encoder import _top_tokens, token_features
+    from spacy_juicer.student.frozen_bi_encoder import fingerprint, get_feature_store, token_features
+    from spacy_juicer.student.frozen_top_layers import top_tokens
 
     fix_random_seed(0)
     nlp = spacy.blank("en")
@@ -188,7 +189,7 @@ def test_trainable_top_layer_starts_as_the_frozen_encoder_learns_and_round_trips
     nlp.initialize(lambda: examples)
     model = ner.model.get_ref("encoder").shims[0]._model
     docs = [eg.predicted for eg in examples[:3]]
-    top, _ = _top_tokens(ner.model, docs, False)
+    top, _ = top_tokens(ner.model, docs, get_feature_store(ner.model), fingerprint(ner.model), False)
     ner.model.attrs["trainable_layers"] = 0  # the same model read fully frozen
     frozen = token_features(ner.model, docs)
     ner.model.attrs["trainable_layers"] = 1

@@ -29,12 +29,11 @@ from thinc.types import Floats3d
 
 from . import hf_encoder
 from .encoders import MINILM
-from .feature_store import FeatureStore, feature_key, get_or_compute
 from . import frozen_top_layers
+from .feature_store import FeatureStore, feature_key, get_or_compute
 from .frozen_head import build_frozen_head
 from .inputs import NEG_FILL, ZeroShotInput
-from .pairs import EncoderBatch, window_tokens
-from .pooling import encode_pooled, pieces2tokens
+from .pooling import encode_pooled
 from .sequences import SingleTemplate, plan_description_batches, plan_sentence_batches
 
 # The store a model reads and writes, by ``Model.id``, kept outside ``model.attrs`` so that it
@@ -185,132 +184,17 @@ def description_features(model: Model, descriptions: Sequence[str]) -> List[nump
     k = model.attrs.get("trainable_layers", 0)
     if k:
         keys = [feature_key(fp, f"description@-{k}", text) for text in descriptions]
-        compute: Callable = lambda todo: _lower_descriptions(model, [descriptions[i] for i in todo])
+        compute: Callable = lambda todo: frozen_top_layers.lower_descriptions(model, [descriptions[i] for i in todo])
     else:
         keys = [feature_key(fp, "description", text) for text in descriptions]
         compute = lambda todo: _compute_descriptions(model, [descriptions[i] for i in todo])
     return get_or_compute(get_feature_store(model), keys, compute)
 
 
-def _transformer(model: Model) -> Any:
-    return model.get_ref("encoder").shims[0]._hfmodel.transformer
-
-
-def _lower(model: Model, seqs: Sequence[numpy.ndarray]) -> List[numpy.ndarray]:
-    """The states entering the trainable top layers for each ``[CLS] ... [SEP]`` id sequence
-    (its own positions only), computed in length-sorted batches."""
-    template = hf_encoder.get_template(model, SingleTemplate)
-    k = model.attrs["trainable_layers"]
-    out: List[Any] = [None] * len(seqs)
-    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
-    for b in range(0, len(order), model.attrs["batch_size"]):
-        chunk = order[b : b + model.attrs["batch_size"]]
-        longest = max(len(seqs[i]) for i in chunk)
-        ids = numpy.full((len(chunk), longest), template.pad_id, dtype="int64")
-        mask = numpy.zeros_like(ids)
-        for r, i in enumerate(chunk):
-            ids[r, : len(seqs[i])] = seqs[i]
-            mask[r, : len(seqs[i])] = 1
-        types = None if template.type_id is None else numpy.zeros_like(ids)
-        states = frozen_top_layers.lower_states(_transformer(model), ids, mask, types, k)
-        for r, i in enumerate(chunk):
-            out[i] = states[r, : len(seqs[i])]
-    return out
-
-
-def _lower_descriptions(model: Model, descriptions: Sequence[str]) -> List[numpy.ndarray]:
-    template = hf_encoder.get_template(model, SingleTemplate)
-    ids = hf_encoder.description_ids(model, descriptions)
-    return _lower(model, [numpy.asarray(template.before + list(i) + template.after, dtype="int64") for i in ids])
-
-
-def _scored_windows(pieces: Any) -> List[int]:
-    return [w for w in range(len(pieces.windows)) if (pieces.token_window == w).any()]
-
-
-def _window_ids(pieces: Any, w: int, template: SingleTemplate) -> numpy.ndarray:
-    start, end = pieces.windows[w]
-    return numpy.concatenate([template.before, pieces.ids[start:end], template.after]).astype("int64")
-
-
-def _top_tokens(model: Model, docs: Sequence[Doc], is_train: bool) -> Tuple[List[numpy.ndarray], Callable]:
-    """Per doc ``(n_tokens, hidden)`` through the trainable top layers: the frozen part's states
-    of each window (stored once per doc) run through them, then pooled per token as the
-    bi-encoder pools; backprop takes the per-doc gradients."""
-    k = model.attrs["trainable_layers"]
-    template = hf_encoder.get_template(model, SingleTemplate)
-    pieces, _ = hf_encoder.doc_pieces(model, ZeroShotInput(list(docs), []), False)
-    windows = [_scored_windows(p) for p in pieces]
-    fp = fingerprint(model)
-    keys = [feature_key(fp, f"windows@-{k}", doc.text, [t.idx for t in doc] + [len(doc.text)]) for doc in docs]
-
-    def compute(todo: List[int]) -> List[numpy.ndarray]:
-        seqs = [[_window_ids(pieces[d], w, template) for w in windows[d]] for d in todo]
-        flat = _lower(model, [s for doc_seqs in seqs for s in doc_seqs])
-        width = _transformer(model).config.hidden_size
-        out, i = [], 0
-        for doc_seqs in seqs:
-            out.append(numpy.concatenate(flat[i : i + len(doc_seqs)]) if doc_seqs else numpy.zeros((0, width), "float32"))
-            i += len(doc_seqs)
-        return out
-
-    stored = get_or_compute(get_feature_store(model), keys, compute)
-    arrays, rows, lengths, dest = [], [], [], []
-    starts = numpy.concatenate([[0], numpy.cumsum([len(doc) for doc in docs])]).astype("int64")
-    for d, doc_windows in enumerate(windows):
-        offset = 0
-        for w in doc_windows:
-            n = len(_window_ids(pieces[d], w, template))
-            arrays.append(stored[d][offset : offset + n])
-            offset += n
-    width = model.get_ref("encoder").get_dim("nO")
-    states, mask = frozen_top_layers.pad_states(arrays, width)
-    i = 0
-    for d, doc_windows in enumerate(windows):
-        for w in doc_windows:
-            tokens, tok_lengths, piece_rows = window_tokens(pieces[d], w)
-            rows.append(i * states.shape[1] + len(template.before) + piece_rows)
-            lengths.append(tok_lengths)
-            dest.append(starts[d] + tokens)
-            i += 1
-    out = numpy.zeros((int(starts[-1]), width), dtype="float32")
-    if not arrays:
-        return [out[starts[d] : starts[d + 1]] for d in range(len(docs))], lambda d_docs: None
-    top, bp_top = frozen_top_layers.run_top_layers(_transformer(model), k, states, mask, is_train)
-    batch = EncoderBatch.gather(mask, mask, None, rows, lengths, dest)  # only rows and lengths are read
-    pooled, bp_pool = pieces2tokens(model.ops)((top, batch), is_train)
-    where = numpy.concatenate(dest).astype("int64")
-    out[where] = model.ops.to_numpy(pooled)
-
-    def backprop(d_docs: Sequence[numpy.ndarray]) -> None:
-        d_out = numpy.concatenate([numpy.asarray(d, dtype="float32") for d in d_docs])
-        d_top, _ = bp_pool(model.ops.asarray2f(d_out[where]))
-        bp_top(model.ops.to_numpy(d_top))
-
-    return [out[starts[d] : starts[d + 1]] for d in range(len(docs))], backprop
-
-
-def _top_descriptions(model: Model, descriptions: Sequence[str], is_train: bool) -> Tuple[List[numpy.ndarray], Callable]:
-    """Each description's word-piece states through the trainable top layers, and backprop."""
-    k = model.attrs["trainable_layers"]
-    stored = description_features(model, descriptions)
-    if not stored:
-        return [], lambda d_pieces: None
-    states, mask = frozen_top_layers.pad_states(stored, model.get_ref("encoder").get_dim("nO"))
-    top, bp_top = frozen_top_layers.run_top_layers(_transformer(model), k, states, mask, is_train)
-    lengths = [len(a) for a in stored]
-
-    def backprop(d_pieces: numpy.ndarray) -> None:
-        d_top = numpy.zeros_like(top)
-        longest = min(d_top.shape[1], d_pieces.shape[1])
-        d_top[:, :longest] = d_pieces[:, :longest]
-        bp_top(d_top)
-
-    return [top[j, : lengths[j]] for j in range(len(stored))], backprop
-
-
 def description_vectors(model: Model, descriptions: Sequence[str]) -> numpy.ndarray:
-    """``(K, hidden)``: each description's word-piece states mean-pooled (sentence-transformers)."""
+    """``(K, hidden)``: each description's frozen word-piece states mean-pooled (as
+    sentence-transformers pools; with trainable top layers, the states entering them, which
+    do not move with training)."""
     width = model.get_ref("encoder").get_dim("nO")
     if not descriptions:
         return numpy.zeros((0, width), dtype="float32")
@@ -341,8 +225,9 @@ def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats
     docs = X.docs
     width = model.get_ref("encoder").get_dim("nO")
     if model.attrs.get("trainable_layers", 0):
-        token_rows, bp_tokens = _top_tokens(model, docs, is_train)
-        piece_rows, bp_pieces = _top_descriptions(model, X.descriptions, is_train)
+        store, fp = get_feature_store(model), fingerprint(model)
+        token_rows, bp_tokens = frozen_top_layers.top_tokens(model, docs, store, fp, is_train)
+        piece_rows, bp_pieces = frozen_top_layers.top_descriptions(model, description_features(model, X.descriptions), is_train)
     else:
         token_rows, piece_rows = token_features(model, docs), description_features(model, X.descriptions)
         bp_tokens = bp_pieces = None
