@@ -51,7 +51,7 @@ def markdown(results: Dict[str, Any]) -> str:
              f"Seeds {', '.join(map(str, results['seeds']))}; first {results['limit']} sentences of each part; span macro F1 (%) "
              "at each pipeline's own threshold, worst of the three description forms; mean (min-max) over seeds.", "",
              "| silver sentences | types | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 2) + "|"]
-    for point in results["points"]:
+    for point in sorted(results["points"], key=lambda p: p["silver"]["sentences"]):
         cells = []
         for key in COLUMNS:
             s = point["summary"][key]
