@@ -24,7 +24,7 @@ from .feature_store import FeatureStore, feature_key, get_or_compute
 from .inputs import ZeroShotInput
 from .pairs import EncoderBatch, window_tokens
 from .pooling import pieces2tokens
-from .sequences import SingleTemplate
+from .sequences import SingleTemplate, pad_sequences
 
 SUPPORTED = ("bert", "roberta", "xlm-roberta", "electra")
 
@@ -117,13 +117,7 @@ def _lower(model: Model, seqs: Sequence[numpy.ndarray]) -> List[numpy.ndarray]:
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
     for b in range(0, len(order), model.attrs["batch_size"]):
         chunk = order[b : b + model.attrs["batch_size"]]
-        longest = max(len(seqs[i]) for i in chunk)
-        ids = numpy.full((len(chunk), longest), template.pad_id, dtype="int64")
-        mask = numpy.zeros_like(ids)
-        for r, i in enumerate(chunk):
-            ids[r, : len(seqs[i])] = seqs[i]
-            mask[r, : len(seqs[i])] = 1
-        types = None if template.type_id is None else numpy.zeros_like(ids)
+        ids, mask, types, _ = pad_sequences([seqs[i] for i in chunk], template)
         states = lower_states(_transformer(model), ids, mask, types, k)
         for r, i in enumerate(chunk):
             out[i] = states[r, : len(seqs[i])]

@@ -36,7 +36,8 @@ class SingleTemplate:
         return len(self.before) + len(self.after)
 
 
-def _pad(seqs: Sequence[numpy.ndarray], template: SingleTemplate):
+def pad_sequences(seqs: Sequence[numpy.ndarray], template: SingleTemplate):
+    """Padded ids, attention mask, token types (or None) and the padded length of ``seqs``."""
     seq_len = max(len(s) for s in seqs)
     ids = numpy.full((len(seqs), seq_len), template.pad_id, dtype="int64")
     attention = numpy.zeros((len(seqs), seq_len), dtype="int64")
@@ -73,7 +74,7 @@ def plan_sentence_batches(
             if masks is not None and masks[d] is not None:
                 ids = numpy.where(masks[d][start:end], template.mask_id, ids)
             seqs.append(numpy.concatenate([template.before, ids, template.after]).astype("int64"))
-        input_ids, attention, types, seq_len = _pad(seqs, template)
+        input_ids, attention, types, seq_len = pad_sequences(seqs, template)
         for i, (_, d, w) in enumerate(chunk):
             tokens, tok_lengths, piece_rows = window_tokens(docs_pieces[d], w)
             rows.append(i * seq_len + offset + piece_rows)
@@ -91,7 +92,7 @@ def plan_description_batches(
     for b in range(0, len(order), batch_size):
         chunk = order[b : b + batch_size]
         seqs = [numpy.concatenate([template.before, descriptions[j], template.after]).astype("int64") for j in chunk]
-        input_ids, attention, types, seq_len = _pad(seqs, template)
+        input_ids, attention, types, seq_len = pad_sequences(seqs, template)
         rows = [i * seq_len + numpy.arange(len(seq)) for i, seq in enumerate(seqs)]
         lengths = [numpy.asarray([len(seq) for seq in seqs])]
         yield EncoderBatch.gather(input_ids, attention, types, rows, lengths, [numpy.asarray(chunk)])
