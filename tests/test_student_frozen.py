@@ -117,25 +117,42 @@ def test_bytes_carry_no_store_and_do_not_depend_on_predictions(frozen_nlp, tmp_p
     assert len(get_feature_store(loaded.get_pipe("zero_shot_ner").model)) == 3  # in memory only
 
 
-@needs_minilm
-def test_the_cross_attention_head_learns_and_round_trips(tmp_path):
-    """Token-to-description cross-attention: fits the tiny set, and saves and loads."""
-    from thinc.api import Adam, fix_random_seed
+def frozen_variant(model: dict):
+    """A frozen-mode pipeline with ``model`` settings over FROZEN, initialized on the tiny set."""
+    from thinc.api import fix_random_seed
 
     fix_random_seed(0)
     nlp = spacy.blank("en")
-    config = {"model": {**FROZEN, "interaction": "cross_attention"}, "labels": LABELS, "mask_prob": 0.0, "negative_types": "none"}
+    config = {"model": {**FROZEN, **model}, "labels": LABELS, "mask_prob": 0.0, "negative_types": "none"}
     nlp.add_pipe("zero_shot_ner", config=config)
     examples = make_examples(nlp)
     nlp.initialize(lambda: examples)
+    return nlp, examples
+
+
+def train_tiny(nlp, examples, updates: int) -> None:
+    from thinc.api import Adam
+
     optimizer = Adam(1e-3)
-    for _ in range(40):
+    for _ in range(updates):
         nlp.update(examples, sgd=optimizer, drop=0.0)
+
+
+def assert_fits_and_round_trips(nlp, tmp_path) -> None:
+    """The tiny set's entities are found, and the saved pipeline finds the same."""
     text = "Aspirin reduces the risk of myocardial infarction."
     ents = {(e.text, e.label_) for e in nlp(text).ents}
     assert ents == {("Aspirin", "Chemical"), ("myocardial infarction", "Disease")}
     nlp.to_disk(tmp_path / "model")
     assert {(e.text, e.label_) for e in spacy.load(tmp_path / "model")(text).ents} == ents
+
+
+@needs_minilm
+def test_the_cross_attention_head_learns_and_round_trips(tmp_path):
+    """Token-to-description cross-attention: fits the tiny set, and saves and loads."""
+    nlp, examples = frozen_variant({"interaction": "cross_attention"})
+    train_tiny(nlp, examples, 40)
+    assert_fits_and_round_trips(nlp, tmp_path)
 
 
 def test_balanced_loss_weighs_each_types_positives_and_negatives_apart():
@@ -176,17 +193,12 @@ def test_trainable_top_layer_starts_as_the_frozen_encoder_learns_and_round_trips
     layer reproduce its output before training; training moves that layer only; the saved
     pipeline predicts the same without any store."""
     import torch
-    from thinc.api import Adam, fix_random_seed
 
     from spacy_juicer.student.frozen_bi_encoder import fingerprint, get_feature_store, token_features
     from spacy_juicer.student.frozen_top_layers import top_tokens
 
-    fix_random_seed(0)
-    nlp = spacy.blank("en")
-    config = {"model": {**FROZEN, "trainable_layers": 1}, "labels": LABELS, "mask_prob": 0.0, "negative_types": "none"}
-    ner = nlp.add_pipe("zero_shot_ner", config=config)
-    examples = make_examples(nlp)
-    nlp.initialize(lambda: examples)
+    nlp, examples = frozen_variant({"trainable_layers": 1})
+    ner = nlp.get_pipe("zero_shot_ner")
     model = ner.model.get_ref("encoder").shims[0]._model
     docs = [eg.predicted for eg in examples[:3]]
     top, _ = top_tokens(ner.model, docs, get_feature_store(ner.model), fingerprint(ner.model), False)
@@ -199,17 +211,11 @@ def test_trainable_top_layer_starts_as_the_frozen_encoder_learns_and_round_trips
     assert trainable and all(n.startswith("encoder.layer.5.") for n in trainable)
     lower = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
     last = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
-    optimizer = Adam(1e-3)
-    for _ in range(30):
-        nlp.update(examples, sgd=optimizer, drop=0.0)
+    train_tiny(nlp, examples, 30)
     params = dict(model.named_parameters())
     assert all(torch.equal(params[n], p) for n, p in lower.items())
     assert any(not torch.equal(params[n], p) for n, p in last.items())
-    text = "Aspirin reduces the risk of myocardial infarction."
-    ents = {(e.text, e.label_) for e in nlp(text).ents}
-    assert ents == {("Aspirin", "Chemical"), ("myocardial infarction", "Disease")}
-    nlp.to_disk(tmp_path / "model")
-    assert {(e.text, e.label_) for e in spacy.load(tmp_path / "model")(text).ents} == ents
+    assert_fits_and_round_trips(nlp, tmp_path)
 
 
 def test_trainable_layers_need_a_bert_like_encoder_and_a_valid_count():

@@ -68,14 +68,12 @@ def lower_states(transformer: Any, input_ids: numpy.ndarray, attention: numpy.nd
     return out.hidden_states[-k - 1].float().cpu().numpy()
 
 
-def pad_states(arrays: Sequence[numpy.ndarray], width: int) -> Tuple[numpy.ndarray, numpy.ndarray]:
-    """``(N, longest, width)`` float32 states and their ``(N, longest)`` attention mask."""
-    longest = max([len(a) for a in arrays] + [1])
-    states = numpy.zeros((len(arrays), longest, width), dtype="float32")
-    mask = numpy.zeros((len(arrays), longest), dtype="int64")
-    for i, a in enumerate(arrays):
-        states[i, : len(a)] = a
-        mask[i, : len(a)] = 1
+def pad_states(ops: Any, arrays: Sequence[numpy.ndarray]) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    """``(N, longest, width)`` float32 states, zero-padded by Thinc's ``ops.pad``, and their
+    ``(N, longest)`` attention mask (``arrays`` is not empty and no array is)."""
+    states = ops.to_numpy(ops.pad([ops.asarray2f(numpy.asarray(a, dtype="float32")) for a in arrays]))
+    lengths = numpy.asarray([len(a) for a in arrays], dtype="int64")
+    mask = (numpy.arange(states.shape[1])[None, :] < lengths[:, None]).astype("int64")
     return states, mask
 
 
@@ -168,11 +166,15 @@ def top_tokens(
     for d, doc_windows in enumerate(windows):
         offset = 0
         for w in doc_windows:
-            n = len(_window_ids(pieces[d], w, template))
+            start, end = pieces[d].windows[w]
+            n = end - start + template.n_special  # the window's [CLS] ... [SEP] length
             arrays.append(stored[d][offset : offset + n])
             offset += n
     width = model.get_ref("encoder").get_dim("nO")
-    states, mask = pad_states(arrays, width)
+    out = numpy.zeros((int(starts[-1]), width), dtype="float32")
+    if not arrays:
+        return [out[starts[d] : starts[d + 1]] for d in range(len(docs))], lambda d_docs: None
+    states, mask = pad_states(model.ops, arrays)
     i = 0
     for d, doc_windows in enumerate(windows):
         for w in doc_windows:
@@ -181,9 +183,6 @@ def top_tokens(
             lengths.append(tok_lengths)
             dest.append(starts[d] + tokens)
             i += 1
-    out = numpy.zeros((int(starts[-1]), width), dtype="float32")
-    if not arrays:
-        return [out[starts[d] : starts[d + 1]] for d in range(len(docs))], lambda d_docs: None
     top, bp_top = run_top_layers(_transformer(model), k, states, mask, is_train)
     batch = EncoderBatch.gather(mask, mask, None, rows, lengths, dest)  # only rows and lengths are read
     pooled, bp_pool = pieces2tokens(model.ops)((top, batch), is_train)
@@ -205,7 +204,7 @@ def top_descriptions(
     k = model.attrs["trainable_layers"]
     if not stored:
         return [], lambda d_pieces: None
-    states, mask = pad_states(stored, model.get_ref("encoder").get_dim("nO"))
+    states, mask = pad_states(model.ops, stored)
     top, bp_top = run_top_layers(_transformer(model), k, states, mask, is_train)
     lengths = [len(a) for a in stored]
 
