@@ -175,6 +175,23 @@ def test_balanced_loss_weighs_each_types_positives_and_negatives_apart():
         loss_and_grads([out], [target], "per_type", 1.0, ops, balance="nope")
 
 
+def test_per_role_balance_gives_other_types_mentions_their_own_mean():
+    from thinc.api import NumpyOps
+
+    from spacy_juicer.student.decisions import loss_and_grads
+
+    ops = NumpyOps()
+    out = numpy.zeros((4, 2, 2), dtype="f")  # p = 0.5 everywhere
+    target = numpy.asarray([1, 0, 0, 2], dtype="i")
+    _, (grad,) = loss_and_grads([out], [target], "per_type", 1.0, ops, balance="per_role")
+    d = grad[:, :, 0]
+    # type 0: its two no-entity tokens share one mean (1/2 each), type 1's mention has its own (1),
+    # each over 2 types and times p - y = 0.5
+    assert d[1, 0] == pytest.approx(0.125) and d[3, 0] == pytest.approx(0.25) and d[0, 0] == pytest.approx(-0.25)
+    _, (grad,) = loss_and_grads([out], [target], "per_type", 1.0, ops, balance="per_role", other_type_weight=0.2)
+    assert grad[3, 0, 0] == pytest.approx(0.05) and grad[1, 0, 0] == pytest.approx(0.125)
+
+
 def test_bad_frozen_mode_settings_are_clear_errors():
     nlp = spacy.blank("en")
     with pytest.raises(ValueError, match="balance"):

@@ -65,9 +65,12 @@ def test_kp_then_kf_with_the_fast_mode(silver, gold, tmp_path):  # noqa: F811
         "paths.descriptions": str(path / "descriptions.json"),
         "training.max_steps": 2,
         "training.eval_frequency": 2,
+        # KF may weigh its loss otherwise than the KP it sources
+        "initialize.after_init.balance": "per_role",
     }
     train(CONFIGS / "kf.cfg", tmp_path / "kf", use_gpu=-1, overrides=kf)
     ner = spacy.load(tmp_path / "kf" / "model-last").get_pipe("zero_shot_ner")
+    assert ner.cfg["balance"] == "per_role" and kp_ner.cfg["balance"] != "per_role"
     assert ner.label_descriptions == LABELS
     assert ner.model.name == "zero_shot_bi_encoder"
     assert "Musical instrument" in ner.cfg["negative_pool"]  # KF negatives: the shipped pool

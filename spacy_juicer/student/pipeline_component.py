@@ -137,7 +137,9 @@ def make_zero_shot_ner(
         encoder vectors have a cosine above this are near synonyms, and neither's mentions
         count against the other (silver types overlap); 1.0 turns it off.
     balance: per_type rule: "tokens" (a non-entity token's entries weigh as one token) or
-        "per_type" (each type's positives and negatives averaged apart: ``decisions.py``).
+        "per_type" (each type's positives and negatives averaged apart: ``decisions.py``) or
+        "per_role" (as per_type, with the other types' mentions averaged apart from the
+        tokens of no entity, so that the negatives that tell types apart are not drowned).
     negative_class: "per_type" (each type against no entity on its own, robust to added
         labels) or "max" (SMXM/JUICER: no entity is the max over types, one softmax).
     negative_types: the pool of negative types: "builtin" (shipped, ~300 broad types),
@@ -238,6 +240,16 @@ class ZeroShotNER(TrainablePipe):
         """Replace the pool of negative types ("builtin", "none" or a labels file)."""
         self.cfg["negative_types"] = source
         self.cfg["negative_pool"] = load_negative_pool(source)
+
+    def set_loss_settings(self, *, balance: Optional[str] = None, other_type_weight: Optional[float] = None) -> None:
+        """Change how the loss weighs its terms (``None`` keeps a setting): a sourced component,
+        e.g. KF's from the KP pipeline, brings the settings it was pre-trained with."""
+        if balance is not None:
+            self.cfg["balance"] = check_balance(balance)
+        if other_type_weight is not None:
+            if not 0.0 <= other_type_weight <= 1.0:
+                raise ValueError(f"other_type_weight must be in [0, 1], not {other_type_weight}.")
+            self.cfg["other_type_weight"] = float(other_type_weight)
 
     def labels_for(self, doc: Doc) -> Dict[str, str]:
         """The types ``doc`` is tagged with: its own (``doc._.zero_shot_labels``), else the

@@ -20,17 +20,21 @@ def make_set_labels(
     path: Optional[str] = None,
     component: str = "zero_shot_ner",
     negative_types: Optional[str] = None,
+    balance: Optional[str] = None,
+    other_type_weight: Optional[float] = None,
 ) -> Callable[[Language], Language]:
     """Set the labels of a (possibly sourced) component, e.g. the gold types and descriptions
     for fine-tuning a model pre-trained on silver types, and optionally its pool of negative
     types (a sourced component keeps the pool it was trained with, e.g. the silver types, some
-    of which may be synonyms of the gold types)."""
+    of which may be synonyms of the gold types), and how its loss weighs its terms
+    (``balance``, ``other_type_weight``; ``None`` keeps what the sourced component had)."""
 
     def set_labels(nlp: Language) -> Language:
         pipe = nlp.get_pipe(component)
         pipe.set_labels(path if path is not None else labels)
         if negative_types is not None:
             pipe.set_negative_types(negative_types)
+        pipe.set_loss_settings(balance=balance, other_type_weight=other_type_weight)
         return nlp
 
     return set_labels
