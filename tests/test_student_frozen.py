@@ -196,6 +196,11 @@ def test_bad_frozen_mode_settings_are_clear_errors():
     nlp = spacy.blank("en")
     with pytest.raises(ValueError, match="balance"):
         nlp.add_pipe("zero_shot_ner", config={"model": FROZEN, "balance": "nope"})
+    ner = nlp.add_pipe("zero_shot_ner", name="loss", config={"model": FROZEN})
+    with pytest.raises(ValueError, match="balance"):
+        ner.set_loss_settings(balance="nope")
+    with pytest.raises(ValueError, match="other_type_weight"):
+        ner.set_loss_settings(other_type_weight=2.0)
     with pytest.raises(ValueError, match="near_type_similarity"):
         nlp.add_pipe("zero_shot_ner", name="b", config={"model": FROZEN, "near_type_similarity": 2.0})
     with pytest.raises(ValueError, match="width"):

@@ -159,10 +159,11 @@ def _balanced_loss(outputs, targets, negative_weight, ops, other_type_weight, ot
     p, y, is_entity, other = _per_type_terms(out, truth, xp, other_type_weight, other_type_weights)
     n_pos = y.sum(axis=0, keepdims=True)
     if by_role:  # no-entity tokens and other types' mentions averaged apart
-        plain = xp.where(is_entity, 0.0, 1.0 - y).astype("f")
-        others = xp.where(y > 0, 0.0, xp.where(is_entity, other, 0.0)).astype("f")
-        n_others = xp.where(y > 0, 0.0, xp.where(is_entity, 1.0, 0.0)).sum(axis=0, keepdims=True)
-        neg = plain / xp.maximum(plain.sum(axis=0, keepdims=True), 1e-9) + others / xp.maximum(n_others, 1.0)
+        mention = is_entity & (y == 0)  # (n, K): another type's mention
+        plain = xp.where(is_entity, 0.0, xp.ones_like(y)).astype("f")
+        others = xp.where(mention, other, 0.0).astype("f")
+        n_others = mention.sum(axis=0, keepdims=True)
+        neg = plain / xp.maximum(plain.sum(axis=0, keepdims=True), 1e-9) + others / xp.maximum(n_others, 1)
     else:
         neg = xp.where(y > 0, 0.0, xp.where(is_entity, other, 1.0)).astype("f")
         neg = neg / xp.maximum(neg.sum(axis=0, keepdims=True), 1e-9)

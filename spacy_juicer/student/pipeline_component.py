@@ -58,6 +58,12 @@ def check_threshold(threshold: float) -> float:
     return float(threshold)
 
 
+def check_other_type_weight(weight: float) -> float:
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"other_type_weight must be in [0, 1], not {weight}.")
+    return float(weight)
+
+
 def check_grid(grid: Sequence[float]) -> Tuple[float, ...]:
     if not grid or any(not 0.0 <= float(t) <= 1.0 for t in grid):
         raise ValueError(f"thresholds must be in [0, 1]: {list(grid)}")
@@ -184,8 +190,7 @@ class ZeroShotNER(TrainablePipe):
             raise ValueError("Need 1 <= min_types_per_step <= max_types_per_step.")
         if negative_weight <= 0:
             raise ValueError("negative_weight must be > 0.")
-        if not 0.0 <= other_type_weight <= 1.0:
-            raise ValueError(f"other_type_weight must be in [0, 1], not {other_type_weight}.")
+        check_other_type_weight(other_type_weight)
         if not -1.0 <= near_type_similarity <= 1.0:
             raise ValueError(f"near_type_similarity must be in [-1, 1], not {near_type_similarity}.")
         self.vocab = vocab
@@ -247,9 +252,7 @@ class ZeroShotNER(TrainablePipe):
         if balance is not None:
             self.cfg["balance"] = check_balance(balance)
         if other_type_weight is not None:
-            if not 0.0 <= other_type_weight <= 1.0:
-                raise ValueError(f"other_type_weight must be in [0, 1], not {other_type_weight}.")
-            self.cfg["other_type_weight"] = float(other_type_weight)
+            self.cfg["other_type_weight"] = check_other_type_weight(other_type_weight)
 
     def labels_for(self, doc: Doc) -> Dict[str, str]:
         """The types ``doc`` is tagged with: its own (``doc._.zero_shot_labels``), else the
