@@ -56,3 +56,21 @@ def test_to_bytes_is_the_same_before_and_after_a_prediction(arch):
         assert type(attrs["type_cache"]) is TypeCache and not attrs["type_cache"]
     for a, b in zip(scores, copy.get_pipe("zero_shot_ner").predict(docs)):
         numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@needs_minilm
+def test_settings_load_back_as_the_floats_that_were_saved(tmp_path):
+    """srsly parses "0.6" as 0.6000000000000001; the calibrated threshold a user reads back
+    must be the one calibrate wrote, from disk and from bytes."""
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("zero_shot_ner", config={"model": SMALL_MODEL, "labels": LABELS, "threshold": 0.6,
+                                                "other_type_weight": 0.3})
+    nlp.initialize()
+    nlp.to_disk(tmp_path / "pipeline")
+    for loaded in (spacy.load(tmp_path / "pipeline"), spacy.blank("en")):
+        if "zero_shot_ner" not in loaded.pipe_names:
+            loaded.add_pipe("zero_shot_ner", config={"model": SMALL_MODEL, "labels": LABELS})
+            loaded.from_bytes(nlp.to_bytes())
+        cfg = loaded.get_pipe("zero_shot_ner").cfg
+        assert (cfg["threshold"], cfg["other_type_weight"]) == (0.6, 0.3)
+        assert cfg["labels"] == ner.cfg["labels"]

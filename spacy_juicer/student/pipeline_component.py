@@ -607,3 +607,24 @@ class ZeroShotNER(TrainablePipe):
                 wanted.update(dict.fromkeys(self.labels_for(eg.predicted)))
             kwargs["labels"] = list(wanted)
         return self.scorer(examples, **kwargs)
+
+    # ------------------------------------------------------------------ serialization
+    def from_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> "ZeroShotNER":
+        super().from_disk(path, exclude=exclude)
+        _exact_floats(self.cfg)
+        return self
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "ZeroShotNER":
+        super().from_bytes(bytes_data, exclude=exclude)
+        _exact_floats(self.cfg)
+        return self
+
+
+def _exact_floats(cfg: Dict[str, Any]) -> None:
+    """The settings' floats as they were written: srsly's JSON reader parses "0.6" as
+    0.6000000000000001 (ujson without precise floats), which a user then sees as the
+    calibrated threshold. 15 significant digits give back any float that was written with
+    fewer, and leave the others as they are to the last bit that JSON keeps."""
+    for key, value in cfg.items():
+        if isinstance(value, float):
+            cfg[key] = float(f"{value:.15g}")
