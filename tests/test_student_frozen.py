@@ -254,3 +254,38 @@ def test_trainable_layers_need_a_bert_like_encoder_and_a_valid_count():
         top_layers(bert, 3)
     with pytest.raises(ValueError, match="trainable_layers"):
         spacy.blank("en").add_pipe("zero_shot_ner", config={"model": {**FROZEN, "trainable_layers": -1}})
+
+
+def test_averaged_weights_reach_the_head_when_spacy_uses_them():
+    """``use_averages = true``: spaCy evaluates and saves inside ``nlp.use_params(optimizer
+    .averages)``; the head's PyTorch weights must then be the averages, and the trained ones
+    again afterwards (Thinc's own shim looked for other keys and swapped nothing in)."""
+    from thinc.api import Adam, fix_random_seed
+
+    from spacy_juicer.student.frozen_head import build_frozen_head
+
+    fix_random_seed(0)
+    head = build_frozen_head(width=8, lstm_depth=1, dropout=0.0)
+    head.set_dim("nI", 4)
+    head.initialize()
+    rng = numpy.random.default_rng(0)
+    X = (rng.normal(size=(2, 3, 4)).astype("f"), numpy.array([3, 2]), rng.normal(size=(2, 2, 4)).astype("f"),
+         numpy.array([2, 1]))
+    optimizer = Adam(0.05, use_averages=True)
+    for _ in range(5):
+        Y, backprop = head(X, is_train=True)
+        backprop(numpy.ones_like(Y))
+        head.finish_update(optimizer)
+    module = head.layers[0].shims[0]._model
+    trained = {k: v.detach().clone() for k, v in module.named_parameters()}
+    assert optimizer.averages
+    with head.use_params(optimizer.averages):
+        inside = {k: v.detach().clone() for k, v in module.named_parameters()}
+        averaged = head.predict(X)
+    assert any(not numpy.allclose(inside[k].numpy(), trained[k].numpy()) for k in trained)
+    shim_id = head.layers[0].shims[0].id
+    for name, value in inside.items():
+        numpy.testing.assert_allclose(value.numpy(), optimizer.averages[(shim_id, name)], rtol=1e-6)
+    for name, value in module.named_parameters():  # the trained weights are back
+        numpy.testing.assert_array_equal(value.detach().numpy(), trained[name].numpy())
+    assert not numpy.allclose(averaged, head.predict(X))
