@@ -623,8 +623,8 @@ class ZeroShotNER(TrainablePipe):
 def _exact_floats(cfg: Dict[str, Any]) -> None:
     """The settings' floats as they were written: srsly's JSON reader parses "0.6" as
     0.6000000000000001 (ujson without precise floats), which a user then sees as the
-    calibrated threshold. 15 significant digits give back any float that was written with
-    fewer, and leave the others as they are to the last bit that JSON keeps."""
+    calibrated threshold. Rounding to 15 significant digits gives back any float written with
+    up to 15 (thresholds, weights); any other moves by under 1e-15 of its size."""
     for key, value in cfg.items():
         if isinstance(value, float):
             cfg[key] = float(f"{value:.15g}")
