@@ -131,7 +131,9 @@ class AveragingPyTorchShim(PyTorchShim):
     that is where ``optimizer.averages`` holds it; its ``use_params`` looks for string keys
     ``pytorch_<id>_<name>`` instead and finds none, so ``use_averages = true`` never reached the
     head: spaCy evaluated and saved the last weights (measured: a KF run with it gave the same
-    scores to the last digit)."""
+    scores to the last digit). The fix belongs in Thinc's shim; until then it lives here, where
+    the head is built. spacy-transformers' ``HFShim`` inherits the same ``use_params``, so with
+    ``trainable_layers`` the encoder's trained layers still keep their last weights."""
 
     @contextlib.contextmanager
     def use_params(self, params: Dict[Any, Any]) -> Iterator[None]:
