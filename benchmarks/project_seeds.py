@@ -86,7 +86,8 @@ def measure(out: Path, limit: int, name: str) -> Dict[str, Any]:
     cmd = [sys.executable, str(ROOT / "benchmarks" / "zero_shot_forms.py"),
            "--model", f"{name}=" + str(out / "training" / "kf" / "model-calibrated"),
            "--model", f"{name} KP alone=" + str(out / "training" / "kp" / "model-last"),
-           "--split-dir", str(out / "corpus" / "splits"), "--limit", str(limit), "--output", str(result)]
+           "--split-dir", str(out / "corpus" / "splits"), "--limit", str(limit), "--output", str(result),
+           "--feature-store", str(out / "corpus" / "cache" / "features.sqlite")]
     with open(out / "forms.log", "w") as log:
         subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     import srsly

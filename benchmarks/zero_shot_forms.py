@@ -46,6 +46,8 @@ def main() -> None:
                         help="held-out sentences of the seen types, for the one-description test (split's seen-bc5cdr; 'train' for the training sentences)")
     parser.add_argument("--limit", type=int, default=500)
     parser.add_argument("--output", default=str(RESULTS / "zero_shot" / "forms.json"))
+    parser.add_argument("--feature-store", default=None,
+                        help="frozen encoders read and write this feature store (a run's corpus/cache/features.sqlite)")
     args = parser.parse_args()
 
     import srsly
@@ -57,7 +59,7 @@ def main() -> None:
     for spec in args.model:
         name, path = spec.split("=", 1)
         path, _, threshold = path.partition(",threshold=")
-        nlp = load_pipeline(path)
+        nlp = load_pipeline(path, args.feature_store)
         value = float(threshold) if threshold else None
         row: Dict[str, Any] = {"path": path}
         for part in args.parts.split(","):

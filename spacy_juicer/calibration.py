@@ -100,16 +100,18 @@ def calibrate(
     seen: Optional[PathLike] = None,
     seen_labels: Optional[PathLike] = None,
     seen_forms: Optional[PathLike] = None,
+    feature_store: Optional[PathLike] = None,
     **options: Any,
 ) -> Dict[str, Any]:
     """Tune the threshold of ``model`` on ``data`` (and on ``seen``, held-out sentences of the
     trained types, when given) and save the pipeline with it to ``output`` (the component's
-    saved settings carry it, so ``spacy.load`` and ``spacy package`` keep it)."""
+    saved settings carry it, so ``spacy.load`` and ``spacy package`` keep it). ``feature_store``:
+    a frozen encoder's store (``evaluation.load_pipeline``); the saved pipeline has none."""
     if seen is not None and (seen_labels is None) == (seen_forms is None):
         raise EvaluationError(
             "--seen: give its types' descriptions: either a labels file or a forms file (--seen-labels / --seen-forms)."
         )
-    nlp = load_pipeline(model)
+    nlp = load_pipeline(model, feature_store)
     if seen is None:
         result = tune_threshold(nlp, data, labels, **options)
     else:

@@ -158,6 +158,9 @@ def evaluate_cmd(
     threshold: Optional[float] = typer.Option(
         None, "--threshold", help="Decision threshold for this run (default: the pipeline's own)"
     ),
+    feature_store: Optional[Path] = typer.Option(
+        None, "--feature-store", help="Frozen encoders (FrozenBiEncoder.v1) read and write this feature store: texts training or an earlier run encoded cost nothing"
+    ),
 ) -> None:
     """Predict with new types set at run time and score (span and token level, P/R/F)."""
     from .evaluation import evaluate, metrics_table, write_metrics
@@ -165,7 +168,7 @@ def evaluate_cmd(
     try:
         metrics = evaluate(
             model, data, labels, forms=forms, batch_size=batch_size, limit=limit, names_only=names_only,
-            component=component, name=name, threshold=threshold,
+            component=component, name=name, threshold=threshold, feature_store=feature_store,
         )
     except _INPUT_ERRORS as err:
         _fail(err)
@@ -203,6 +206,9 @@ def calibrate_cmd(
     ),
     seen_labels: Optional[Path] = typer.Option(None, "--seen-labels", help="Labels file of --seen's types"),
     seen_forms: Optional[Path] = typer.Option(None, "--seen-forms", help="Forms file of --seen's types"),
+    feature_store: Optional[Path] = typer.Option(
+        None, "--feature-store", help="Frozen encoders (FrozenBiEncoder.v1) read and write this feature store: texts training or an earlier run encoded cost nothing"
+    ),
 ) -> None:
     """Choose the decision threshold with the best span macro F on held-out types; save the pipeline with it."""
     from .calibration import calibrate
@@ -211,7 +217,7 @@ def calibrate_cmd(
         thresholds = [float(t) for t in (grid or _default_grid()).split(",") if t.strip()]
         result = calibrate(model, data, labels, output, forms=forms, grid=thresholds, limit=limit,
                            batch_size=batch_size, component=component, seen=seen, seen_labels=seen_labels,
-                           seen_forms=seen_forms)
+                           seen_forms=seen_forms, feature_store=feature_store)
     except _INPUT_ERRORS as err:
         _fail(err)
     for name, part in ([("unseen", result["unseen"]), ("seen", result["seen"])] if "seen" in result else [("", result)]):

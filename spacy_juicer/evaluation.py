@@ -51,13 +51,38 @@ def find_component(nlp, name: Optional[str] = None) -> str:
     return found[0]
 
 
-def load_pipeline(model: PathLike):
+def load_pipeline(model: PathLike, feature_store: Optional[PathLike] = None):
+    """``spacy.load(model)``; with ``feature_store``, its frozen encoders
+    (``FrozenBiEncoder.v1``) read and write that store, so that a sentence already encoded by
+    training or by an earlier evaluation, under the same encoder weights, costs nothing. The
+    store is never saved with the pipeline."""
     import spacy
 
     try:
-        return spacy.load(model)
+        nlp = spacy.load(model)
     except OSError as err:
         raise EvaluationError(f"Cannot load the pipeline '{model}': {err}") from None
+    if feature_store is not None:
+        attach_store(nlp, feature_store)
+    return nlp
+
+
+def attach_store(nlp, path: PathLike) -> int:
+    """Give every frozen encoder of ``nlp``'s ``zero_shot_ner`` components the feature store at
+    ``path``; the number of components that have one (others run their encoders as usual)."""
+    from .student.feature_store import FeatureStore
+    from .student.frozen_bi_encoder import attach_feature_store
+
+    store, attached = None, 0
+    for name in nlp.pipe_names:
+        model = getattr(nlp.get_pipe(name), "model", None)
+        if nlp.get_pipe_meta(name).factory != FACTORY or model is None:
+            continue
+        if any(node.name == "zero_shot_frozen_bi_encoder" for node in model.walk()):
+            store = store or FeatureStore(path)
+            attach_feature_store(model, store)
+            attached += 1
+    return attached
 
 
 def load_gold(path: PathLike, vocab, limit: int = 0) -> List[Doc]:
@@ -167,6 +192,7 @@ def evaluate(
     name: Optional[str] = None,
     threshold: Optional[float] = None,
     metric: str = "span_macro_f",
+    feature_store: Optional[PathLike] = None,
 ) -> Dict[str, Any]:
     """Metrics of ``model`` (a path, a package name, or a loaded ``Language``) on ``data``.
 
@@ -175,12 +201,13 @@ def evaluate(
     worst form by ``metric`` (``worst_form``; every form under ``forms``), so that a number
     quoted from a metrics file is never the best wording's. ``threshold`` overrides the
     component's decision threshold for this run; the pipeline's own settings are restored.
+    ``feature_store``: a frozen encoder's store (``load_pipeline``), for a path ``model``.
     """
     from . import __version__
 
     if (labels is None) == (forms is None):
         raise EvaluationError("Give the types' descriptions: either a labels file or a forms file.")
-    nlp = model if hasattr(model, "pipe_names") else load_pipeline(model)
+    nlp = model if hasattr(model, "pipe_names") else load_pipeline(model, feature_store)
     comp_name = find_component(nlp, component)
     pipe = nlp.get_pipe(comp_name)
     gold = load_gold(data, nlp.vocab, limit)

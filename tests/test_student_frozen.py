@@ -289,3 +289,26 @@ def test_averaged_weights_reach_the_head_when_spacy_uses_them():
     for name, value in module.named_parameters():  # the trained weights are back
         numpy.testing.assert_array_equal(value.detach().numpy(), trained[name].numpy())
     assert not numpy.allclose(averaged, head.predict(X))
+
+
+@needs_minilm
+def test_evaluate_and_calibrate_reuse_a_feature_store_and_save_none(frozen_nlp, tmp_path):
+    from spacy_juicer.calibration import calibrate
+    from spacy_juicer.evaluation import evaluate
+
+    from .conftest import write_gold
+
+    frozen_nlp.to_disk(tmp_path / "model")
+    data, labels = write_gold(tmp_path)
+    plain = evaluate(tmp_path / "model", data, labels)
+    path = tmp_path / "store.sqlite"
+    first = evaluate(tmp_path / "model", data, labels, feature_store=path)
+    written = len(FeatureStore(path))
+    assert written > 0
+    again = evaluate(tmp_path / "model", data, labels, feature_store=path)
+    assert len(FeatureStore(path)) == written  # every text read back, none encoded again
+    for metrics in (first, again):
+        assert metrics["span_macro_f"] == pytest.approx(plain["span_macro_f"], abs=1e-6)
+    calibrate(tmp_path / "model", data, labels, tmp_path / "calibrated", feature_store=path)
+    assert len(FeatureStore(path)) == written
+    assert "store" not in (tmp_path / "calibrated" / "zero_shot_ner" / "cfg").read_text()
