@@ -16,11 +16,18 @@ the protein it encodes": a protein name attends to "protein"). It costs B x T x 
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Dict, Iterator, Tuple
+from typing import Any, Callable, Dict, Iterator, Sequence, Tuple
 
 from thinc.api import ArgsKwargs, Model, PyTorchShim, PyTorchWrapper_v2, torch2xp, xp2torch
 
 INTERACTIONS = ("dot", "cross_attention")
+# The head's parts that a later training may hold fixed (``freeze_parts``): "types" is the
+# description side (the type MLP and the cross-attention's keys and values), "tokens" the
+# sentence side (input map, BiLSTM, token and "no entity" MLPs, the attention's query).
+PARTS = {
+    "types": ("type_out.", "piece_key.", "piece_value."),
+    "tokens": ("token_in.", "lstm.", "token_out.", "none.", "query."),
+}
 
 
 def _module(width: int, lstm_depth: int, dropout: float, interaction: str = "dot") -> Any:
@@ -151,6 +158,26 @@ class AveragingPyTorchShim(PyTorchShim):
             yield
         finally:
             self._model.load_state_dict(backup)
+
+
+def freeze_parts(model: Model, parts: Sequence[str]) -> int:
+    """Hold the named ``PARTS`` of the head fixed from now on (their tensors stop asking for
+    gradients, so Thinc's shim skips them in ``finish_update``) and return how many tensors.
+
+    Why: KF fits the type side to a few gold types in one style; the side KP trained on
+    hundreds of silver types and many views is what reads a new description. Not saved with
+    the model: each training that wants it asks for it."""
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise ValueError(f"Unknown head parts {unknown}: choose from {sorted(PARTS)}.")
+    prefixes = tuple(prefix for p in parts for prefix in PARTS[p])
+    count = 0
+    for name, param in model.layers[0].shims[0]._model.named_parameters():
+        if name.startswith(prefixes):
+            param.requires_grad_(False)
+            param.grad = None
+            count += 1
+    return count
 
 
 def _forward(model: Model, X: Any, is_train: bool) -> Tuple[Any, Callable]:

@@ -28,6 +28,7 @@ from ..corpora.doc_labels import get_doc_labels, set_doc_labels
 from ..corpora.labels import LabelError, LabelsLike, normalize_labels
 from .caches import clear_caches
 from .decisions import check_balance, check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
+from .frozen_head import freeze_parts
 from .negatives import BUILTIN, load_negative_pool
 
 if TYPE_CHECKING:  # imported lazily at run time, like the models
@@ -253,6 +254,15 @@ class ZeroShotNER(TrainablePipe):
             self.cfg["balance"] = check_balance(balance)
         if other_type_weight is not None:
             self.cfg["other_type_weight"] = check_other_type_weight(other_type_weight)
+
+    def freeze(self, parts: Sequence[str]) -> int:
+        """Hold parts of the frozen mode's head fixed for the rest of this training ("types":
+        the description side; "tokens": the sentence side) and return how many tensors: e.g.
+        KF fitting the sentence side to gold while the type side stays as KP left it."""
+        heads = [node for node in self.model.walk() if node.name == "frozen_head"]
+        if not heads:
+            raise ValueError(f"{self.name}: only the frozen mode's head (FrozenBiEncoder.v1) has parts to freeze.")
+        return sum(freeze_parts(head, parts) for head in heads)
 
     def labels_for(self, doc: Doc) -> Dict[str, str]:
         """The types ``doc`` is tagged with: its own (``doc._.zero_shot_labels``), else the

@@ -6,7 +6,7 @@ pipeline never resolves ``[initialize]``, so the runtime in ``student/`` does wi
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 from spacy.language import Language
 from spacy.util import registry
@@ -22,12 +22,14 @@ def make_set_labels(
     negative_types: Optional[str] = None,
     balance: Optional[str] = None,
     other_type_weight: Optional[float] = None,
+    freeze: List[str] = [],
 ) -> Callable[[Language], Language]:
     """Set the labels of a (possibly sourced) component, e.g. the gold types and descriptions
     for fine-tuning a model pre-trained on silver types, and optionally its pool of negative
     types (a sourced component keeps the pool it was trained with, e.g. the silver types, some
     of which may be synonyms of the gold types), and how its loss weighs its terms
-    (``balance``, ``other_type_weight``; ``None`` keeps what the sourced component had)."""
+    (``balance``, ``other_type_weight``; ``None`` keeps what the sourced component had), and
+    which parts of the frozen mode's head stay as they were (``freeze``: "types", "tokens")."""
 
     def set_labels(nlp: Language) -> Language:
         pipe = nlp.get_pipe(component)
@@ -35,6 +37,8 @@ def make_set_labels(
         if negative_types is not None:
             pipe.set_negative_types(negative_types)
         pipe.set_loss_settings(balance=balance, other_type_weight=other_type_weight)
+        if freeze:
+            pipe.freeze(freeze)
         return nlp
 
     return set_labels
