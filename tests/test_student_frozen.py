@@ -176,6 +176,8 @@ def test_kf_can_hold_the_type_side_fixed_while_the_token_side_learns():
     other = spacy.blank("en").add_pipe("zero_shot_ner", config={"model": {"@architectures": "spacy_juicer.CrossEncoder.v1"}})
     with pytest.raises(ValueError, match="frozen mode"):
         other.freeze(["types"])
+    with pytest.warns(UserWarning, match="ignored"):
+        assert other.freeze(["types"], strict=False) == 0
 
 
 def test_balanced_loss_weighs_each_types_positives_and_negatives_apart():

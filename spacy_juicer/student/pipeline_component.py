@@ -255,13 +255,19 @@ class ZeroShotNER(TrainablePipe):
         if other_type_weight is not None:
             self.cfg["other_type_weight"] = check_other_type_weight(other_type_weight)
 
-    def freeze(self, parts: Sequence[str]) -> int:
+    def freeze(self, parts: Sequence[str], strict: bool = True) -> int:
         """Hold parts of the frozen mode's head fixed for the rest of this training ("types":
         the description side; "tokens": the sentence side) and return how many tensors: e.g.
-        KF fitting the sentence side to gold while the type side stays as KP left it."""
+        KF fitting the sentence side to gold while the type side stays as KP left it.
+        ``strict=False`` (a config's default, shared by every architecture): another
+        architecture, which has no such head, trains as it is, with a warning."""
         heads = [node for node in self.model.walk() if node.name == "frozen_head"]
         if not heads:
-            raise ValueError(f"{self.name}: only the frozen mode's head (FrozenBiEncoder.v1) has parts to freeze.")
+            message = f"{self.name}: only the frozen mode's head (FrozenBiEncoder.v1) has parts to freeze"
+            if strict:
+                raise ValueError(message + ".")
+            warnings.warn(message + f"; {list(parts)} ignored, the whole model trains.")
+            return 0
         return sum(freeze_parts(head, parts) for head in heads)
 
     def labels_for(self, doc: Doc) -> Dict[str, str]:

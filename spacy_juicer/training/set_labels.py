@@ -29,7 +29,8 @@ def make_set_labels(
     types (a sourced component keeps the pool it was trained with, e.g. the silver types, some
     of which may be synonyms of the gold types), and how its loss weighs its terms
     (``balance``, ``other_type_weight``; ``None`` keeps what the sourced component had), and
-    which parts of the frozen mode's head stay as they were (``freeze``: "types", "tokens")."""
+    which parts of the frozen mode's head stay as they were (``freeze``: "types", "tokens";
+    ignored, with a warning, by architectures without that head)."""
 
     def set_labels(nlp: Language) -> Language:
         pipe = nlp.get_pipe(component)
@@ -38,7 +39,7 @@ def make_set_labels(
             pipe.set_negative_types(negative_types)
         pipe.set_loss_settings(balance=balance, other_type_weight=other_type_weight)
         if freeze:
-            pipe.freeze(freeze)
+            pipe.freeze(freeze, strict=False)  # kf.cfg's default serves every architecture
         return nlp
 
     return set_labels
