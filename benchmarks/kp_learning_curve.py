@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_utils import RESULTS, header, write_json  # noqa: E402
+from bench_utils import RESULTS, SEEN_TEST, header, write_json  # noqa: E402
 from project_seeds import flat, measure, run_seed, summary  # noqa: E402
 
 COLUMNS = ("KP alone test-bc2gm worst", "KP alone test-jnlpba worst", "test-bc2gm worst", "test-jnlpba worst",
-           "seen-bc5cdr worst", "Disease alone F", "Disease alone other tagged")
+           f"{SEEN_TEST} worst", "Disease alone F", "Disease alone other tagged")
 
 
 def parse_point(text: str, base: Path) -> Tuple[int, Path]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_utils import RESULTS, header, write_json  # noqa: E402
+from bench_utils import RESULTS, SEEN_TEST, header, write_json  # noqa: E402
 
 PLAIN_SEEN = Path(__file__).parent.parent / "spacy_juicer" / "corpora" / "descriptions" / "heldout" / "bc5cdr.json"
 
@@ -41,9 +41,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", action="append", required=True, help="name=path[,threshold=T] (repeatable)")
     parser.add_argument("--split-dir", default="corpus/splits")
-    parser.add_argument("--parts", default="test-bc2gm,test-jnlpba,seen-bc5cdr")
-    parser.add_argument("--seen-part", default="seen-bc5cdr",
-                        help="held-out sentences of the seen types, for the one-description test (split's seen-bc5cdr; 'train' for the training sentences)")
+    parser.add_argument("--parts", default=f"test-bc2gm,test-jnlpba,{SEEN_TEST}")
+    parser.add_argument("--seen-part", default=SEEN_TEST,
+                        help=f"held-out sentences of the seen types, for the one-description test (split's {SEEN_TEST}, BC5CDR test; 'train' for the training sentences)")
     parser.add_argument("--limit", type=int, default=500)
     parser.add_argument("--output", default=str(RESULTS / "zero_shot" / "forms.json"))
     parser.add_argument("--feature-store", default=None,
