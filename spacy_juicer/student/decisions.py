@@ -19,6 +19,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy
 
+from .span_edges import cut
+
 NEGATIVE_CLASSES = ("per_type", "max")
 Decoded = List[Tuple[int, int, int, float]]  # (start, end, type column, score)
 
@@ -205,12 +207,20 @@ def _runs(labels: numpy.ndarray) -> List[Tuple[int, int, int]]:
     return out
 
 
-def decode_exclusive(scores: numpy.ndarray, negative_class: str, threshold: float) -> Decoded:
+def _pieces(start: int, end: int, kinds: Optional[numpy.ndarray]) -> List[Tuple[int, int]]:
+    return [(start, end)] if kinds is None else cut(start, end, kinds)
+
+
+def decode_exclusive(
+    scores: numpy.ndarray, negative_class: str, threshold: float, kinds: Optional[numpy.ndarray] = None
+) -> Decoded:
     """IO decoding for ``doc.ents``: one type or none per token; runs of one type are spans,
     kept when the mean probability of their tokens reaches ``threshold``.
 
     ``max``: argmax of the softmax over [no entity, types] (SMXM). ``per_type``: the most
-    probable type, when its own probability reaches min(0.5, threshold).
+    probable type, when its own probability reaches min(0.5, threshold). ``kinds`` (the
+    doc's ``span_edges.token_kinds``): each run is first cut to mention-like edges
+    (``span_edges.cut``), and each piece is a span of its own, scored by its own tokens.
     """
     if scores.shape[0] == 0 or scores.shape[1] == 0:
         return []
@@ -225,19 +235,24 @@ def decode_exclusive(scores: numpy.ndarray, negative_class: str, threshold: floa
         full = _softmax(numpy.concatenate([neg, scores[:, :, 0]], axis=1))
         tags = full.argmax(axis=1)
     found = []
-    for start, end, value in _runs(tags):
-        score = float(full[start:end, value].mean())
-        if score >= threshold:
-            found.append((start, end, value - 1, score))
+    for run_start, run_end, value in _runs(tags):
+        for start, end in _pieces(run_start, run_end, kinds):
+            score = float(full[start:end, value].mean())
+            if score >= threshold:
+                found.append((start, end, value - 1, score))
     return found
 
 
-def decode_overlapping(scores: numpy.ndarray, negative_class: str, threshold: float) -> Decoded:
-    """Each type on its own (type vs no entity), so spans of different types may overlap."""
+def decode_overlapping(
+    scores: numpy.ndarray, negative_class: str, threshold: float, kinds: Optional[numpy.ndarray] = None
+) -> Decoded:
+    """Each type on its own (type vs no entity), so spans of different types may overlap;
+    ``kinds`` as in ``decode_exclusive``."""
     probs = type_probabilities(scores, negative_class)
     found = []
     for j in range(probs.shape[1]):
-        for start, end, _ in _runs((probs[:, j] >= threshold).astype("i")):
-            found.append((start, end, j, float(probs[start:end, j].mean())))
+        for run_start, run_end, _ in _runs((probs[:, j] >= threshold).astype("i")):
+            for start, end in _pieces(run_start, run_end, kinds):
+                found.append((start, end, j, float(probs[start:end, j].mean())))
     found.sort(key=lambda f: (f[0], f[1], f[2]))
     return found

@@ -30,6 +30,7 @@ from .caches import clear_caches
 from .decisions import check_balance, check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
 from .frozen_head import freeze_parts
 from .negatives import BUILTIN, load_negative_pool
+from .span_edges import token_kinds
 
 if TYPE_CHECKING:  # imported lazily at run time, like the models
     from .inputs import ZeroShotInput
@@ -102,6 +103,7 @@ DEFAULT_SCORE_WEIGHTS = {
         "negative_types": "builtin",
         "mask_prob": 0.7,
         "overwrite_ents": True,
+        "trim_spans": True,
         "scorer": {"@scorers": "spacy_juicer.zero_shot_ner_scorer.v1"},
     },
     default_score_weights=DEFAULT_SCORE_WEIGHTS,
@@ -124,6 +126,7 @@ def make_zero_shot_ner(
     negative_types: Optional[str],
     mask_prob: float,
     overwrite_ents: bool,
+    trim_spans: bool,
     scorer: Optional[Callable],
 ) -> "ZeroShotNER":
     """Create a zero-shot NER component.
@@ -152,6 +155,9 @@ def make_zero_shot_ner(
     negative_types: the pool of negative types: "builtin" (shipped, ~300 broad types),
         "none", or a labels file (e.g. the silver types' descriptions); read at initialize.
     mask_prob: probability that a gold mention's word pieces are masked (training only).
+    trim_spans: cut each decoded run to the edges a mention has: split at commas and
+        semicolons, no punctuation or lower-case stop word at either end (``span_edges.py``);
+        false keeps the runs as they are.
     """
     settings = dict(locals())  # every other argument is a setting of the component, by name
     for argument in ("nlp", "name", "model"):
@@ -182,6 +188,7 @@ class ZeroShotNER(TrainablePipe):
         negative_types: Optional[str] = BUILTIN,
         mask_prob: float = 0.7,
         overwrite_ents: bool = True,
+        trim_spans: bool = True,
         scorer: Optional[Callable] = None,
     ) -> None:
         check_threshold(threshold)
@@ -215,6 +222,7 @@ class ZeroShotNER(TrainablePipe):
             "negative_pool": {},
             "mask_prob": mask_prob,
             "overwrite_ents": overwrite_ents,
+            "trim_spans": bool(trim_spans),
         }
 
     # ------------------------------------------------------------------ labels
@@ -361,10 +369,11 @@ class ZeroShotNER(TrainablePipe):
         for doc, doc_scores in zip(docs, scores):
             labels = list(self.labels_for(doc))
             values = self.model.ops.to_numpy(doc_scores)
+            kinds = token_kinds(doc) if self.cfg["trim_spans"] else None
             if spans_key is not None:
-                found = decode_overlapping(values, rule, threshold)
+                found = decode_overlapping(values, rule, threshold, kinds)
             else:
-                found = decode_exclusive(values, rule, threshold)
+                found = decode_exclusive(values, rule, threshold, kinds)
             spans = [Span(doc, start, end, label=labels[j]) for start, end, j, _ in found]
             group = SpanGroup(doc, name=spans_key or self.name, spans=spans)
             group.attrs["scores"] = [round(float(s), 6) for *_, s in found]
