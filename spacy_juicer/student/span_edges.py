@@ -19,8 +19,6 @@ from spacy.tokens import Doc
 
 WORD, EDGE, BREAK, OPEN, CLOSE = 0, 1, 2, 3, 4
 BREAKS = (",", ";")
-OPENING = ("(", "[", "{")
-CLOSING = (")", "]", "}")
 
 
 def token_kinds(doc: Doc) -> numpy.ndarray:
@@ -32,10 +30,8 @@ def token_kinds(doc: Doc) -> numpy.ndarray:
         text = token.text
         if text in BREAKS:
             kinds[i] = BREAK
-        elif text in OPENING:
-            kinds[i] = OPEN
-        elif text in CLOSING:
-            kinds[i] = CLOSE
+        elif token.is_bracket:  # spaCy's lexeme flags, whatever the language's brackets are
+            kinds[i] = OPEN if token.is_left_punct else CLOSE
         elif token.is_punct or (token.is_stop and text == token.lower_):
             kinds[i] = EDGE
     return kinds
