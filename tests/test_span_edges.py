@@ -76,3 +76,10 @@ def test_component_trims_by_default_and_can_keep_runs(nlp):
     doc = pipe.make_doc("Aspirin relieves pain .")
     off.set_annotations([doc], [probs])
     assert [e.text for e in doc.ents] == ["Aspirin relieves pain ."]
+
+
+def test_an_empty_doc_decodes_to_nothing(nlp):
+    doc = nlp("")
+    empty = numpy.zeros((0, 1, 2), dtype="f")
+    assert decode_exclusive(empty, "per_type", 0.5, token_kinds(doc)) == []
+    assert decode_overlapping(empty, "per_type", 0.5, token_kinds(doc)) == []
