@@ -156,6 +156,25 @@ def test_the_cross_attention_head_learns_and_round_trips(tmp_path):
 
 
 @needs_minilm
+def test_unit_type_vectors_learn_one_length_and_round_trip(tmp_path):
+    """type_norm = "unit": every description's vector has the head's one learnt length, which
+    training moves; the pipeline fits the tiny set and saves and loads; a bad value is clear."""
+    import torch
+
+    nlp, examples = frozen_variant({"type_norm": "unit"})
+    head = nlp.get_pipe("zero_shot_ner").model.get_ref("head").layers[0].shims[0]._model
+    with torch.no_grad():
+        lengths = head.type_out(torch.randn(3, 384))
+        lengths = torch.nn.functional.normalize(lengths, dim=-1).norm(dim=-1) * head.type_scale.exp()
+    numpy.testing.assert_allclose(lengths.numpy(), [5.0] * 3, rtol=1e-5)
+    train_tiny(nlp, examples, 40)
+    assert float(head.type_scale) != pytest.approx(numpy.log(5.0))
+    assert_fits_and_round_trips(nlp, tmp_path)
+    with pytest.raises(ValueError, match="type_norm"):
+        spacy.blank("en").add_pipe("zero_shot_ner", config={"model": {**FROZEN, "type_norm": "cosine"}})
+
+
+@needs_minilm
 def test_kf_can_hold_the_type_side_fixed_while_the_token_side_learns():
     """``set_labels.v1``'s ``freeze``: after updates, the type MLP's weights are the ones it
     started with and the token side's are not; an unknown part or a head without parts are
@@ -263,6 +282,41 @@ def test_trainable_top_layer_starts_as_the_frozen_encoder_learns_and_round_trips
     assert all(torch.equal(params[n], p) for n, p in lower.items())
     assert any(not torch.equal(params[n], p) for n, p in last.items())
     assert_fits_and_round_trips(nlp, tmp_path)
+
+
+@needs_minilm
+def test_kf_can_let_the_top_layer_learn_over_a_frozen_model_at_a_smaller_rate(tmp_path):
+    """``set_labels.v1``'s ``trainable_layers``: a model built all frozen reads the same before
+    the switch and after it, then its last encoder layer learns (a 0.1 rate moves it less than
+    the full one), the count cannot fall, and the saved config rebuilds the trained model."""
+    import torch
+
+    from spacy_juicer.training.set_labels import make_set_labels
+
+    moves = {}
+    for scale in (1.0, 0.1):
+        nlp, examples = frozen_variant({})
+        ner = nlp.get_pipe("zero_shot_ner")
+        transformer = ner.model.get_ref("encoder").shims[0]._model
+        before = ner.predict([eg.predicted for eg in examples[:2]])
+        make_set_labels(labels=LABELS, trainable_layers=1, layer_lr_scale=scale)(nlp)
+        after = ner.predict([eg.predicted for eg in examples[:2]])
+        for a, b in zip(before, after):
+            numpy.testing.assert_allclose(a, b, atol=5e-2)
+        assert nlp.config["components"]["zero_shot_ner"]["model"]["trainable_layers"] == 1
+        last = {n: p.detach().clone() for n, p in transformer.named_parameters() if n.startswith("encoder.layer.5.")}
+        lower = transformer.encoder.layer[4].output.dense.weight.detach().clone()
+        train_tiny(nlp, examples, 5)
+        params = {n: p.detach() for n, p in transformer.named_parameters()}
+        moves[scale] = sum(float((params[n] - p).abs().sum()) for n, p in last.items())
+        assert torch.equal(params["encoder.layer.4.output.dense.weight"], lower)
+    assert 0 < moves[0.1] < moves[1.0]
+    with pytest.raises(ValueError, match="rise, not fall"):
+        ner.set_trainable_layers(0)
+    train_tiny(nlp, examples, 30)
+    assert_fits_and_round_trips(nlp, tmp_path)
+    loaded = spacy.load(tmp_path / "model").get_pipe("zero_shot_ner").model
+    assert loaded.attrs["trainable_layers"] == 1 and loaded.attrs["layer_lr_scale"] == 0.1
 
 
 def test_trainable_layers_need_a_bert_like_encoder_and_a_valid_count():

@@ -19,7 +19,7 @@ F 0.00 at 1,000 updates, against 3.45 with the vectors kept), and users' text ha
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy
 from spacy.tokens import Doc
@@ -69,7 +69,9 @@ def build_frozen_bi_encoder(
     width: int = 256,
     lstm_depth: int = 1,
     interaction: str = "dot",
+    type_norm: str = "none",
     trainable_layers: int = 0,
+    layer_lr_scale: float = 1.0,
     grad_scaler_config: dict = {},
     tokenizer_config: dict = {"use_fast": True},
     transformer_config: dict = {},
@@ -83,18 +85,29 @@ def build_frozen_bi_encoder(
     lstm_depth: BiLSTM layers over the frozen token vectors (0: none, tokens are read alone).
     interaction: "dot" (token vs the description's pooled vector) or "cross_attention" (each
     token also attends over the description's word pieces: ``frozen_head.py``).
+    type_norm: "unit" gives every description's vector one learnt length (``frozen_head.py``), so
+    that a bare name is scored on the same scale as a long definition; "none" keeps the MLP's.
     trainable_layers: the encoder's top k layers learn, over the frozen lower layers' cached
-    outputs (``frozen_top_layers.py``; BERT-like encoders); 0: all frozen.
+    outputs (``frozen_top_layers.py``; BERT-like encoders); 0: all frozen. A later training can
+    raise it (``set_trainable_layers``: KF lets the top layer learn over KP's frozen model).
+    layer_lr_scale: the trainable layers' learning rate as a share of the optimizer's (the
+    head's): a pre-trained layer wants a smaller step than a fresh head.
     The parameters the other architectures share keep their names, so a config switches
     architecture with ``--components.zero_shot_ner.model.@architectures`` alone.
     """
-    if width < 2 or lstm_depth < 0 or trainable_layers < 0:
-        raise ValueError("width >= 2, lstm_depth >= 0 and trainable_layers >= 0 are needed.")
+    if width < 2 or lstm_depth < 0 or trainable_layers < 0 or not layer_lr_scale > 0:
+        raise ValueError("width >= 2, lstm_depth >= 0, trainable_layers >= 0 and layer_lr_scale > 0 are needed.")
     attrs = hf_encoder.encoder_attrs(name, max_length, window_overlap, max_description_length, batch_size)
     attrs["trainable_layers"] = int(trainable_layers)
+    attrs["layer_lr_scale"] = float(layer_lr_scale)
     hf = hf_encoder.make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
     head = build_frozen_head(
-        width=width, lstm_depth=lstm_depth, dropout=dropout, interaction=interaction, input_grads=trainable_layers > 0
+        width=width,
+        lstm_depth=lstm_depth,
+        dropout=dropout,
+        interaction=interaction,
+        input_grads=trainable_layers > 0,
+        type_norm=type_norm,
     )
     return Model(
         "zero_shot_frozen_bi_encoder",
@@ -118,6 +131,26 @@ def init(model: Model, X: Any = None, Y: Any = None) -> Model:
     head.set_dim("nI", hidden)
     head.initialize()
     return model
+
+
+def set_trainable_layers(model: Model, k: int, lr_scale: Optional[float] = None) -> None:
+    """Let the encoder's top ``k`` layers learn from now on, in a model built (or trained) with
+    fewer: e.g. KF lets the top layer adapt to gold over the frozen model KP trained. The layers
+    start as they are, so the first update reads what the frozen model read. ``k`` may not fall:
+    the store's features below a layer that has learnt would no longer be the model's (the
+    fingerprint hashes the embeddings, not every layer)."""
+    held = model.attrs.get("trainable_layers", 0)
+    if k < held:
+        raise ValueError(f"trainable_layers can rise, not fall: this model's top {held} layers have learnt (asked: {k}).")
+    if lr_scale is not None:
+        if not lr_scale > 0:
+            raise ValueError(f"layer_lr_scale must be > 0, not {lr_scale}.")
+        model.attrs["layer_lr_scale"] = float(lr_scale)
+    if k == held:
+        return
+    frozen_top_layers.unfreeze(model.get_ref("encoder").shims[0]._hfmodel.transformer, k)
+    model.attrs["trainable_layers"] = int(k)
+    model.get_ref("head").layers[0].attrs["input_grads"] = True
 
 
 def fingerprint(model: Model) -> str:
@@ -225,6 +258,7 @@ def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats
     docs = X.docs
     width = model.get_ref("encoder").get_dim("nO")
     if model.attrs.get("trainable_layers", 0):
+        model.get_ref("encoder").shims[0].lr_scale = model.attrs.get("layer_lr_scale", 1.0)
         store, fp = get_feature_store(model), fingerprint(model)
         token_rows, bp_tokens = frozen_top_layers.top_tokens(model, docs, store, fp, is_train)
         piece_rows, bp_pieces = frozen_top_layers.top_descriptions(model, description_features(model, X.descriptions), is_train)

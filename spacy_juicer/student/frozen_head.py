@@ -21,16 +21,19 @@ from typing import Any, Callable, Dict, Iterator, Sequence, Tuple
 from thinc.api import ArgsKwargs, Model, PyTorchShim, PyTorchWrapper_v2, torch2xp, xp2torch
 
 INTERACTIONS = ("dot", "cross_attention")
+TYPE_NORMS = ("none", "unit")
 # The head's parts that a later training may hold fixed (``freeze_parts``): "types" is the
 # description side (the type MLP and the cross-attention's keys and values), "tokens" the
 # sentence side (input map, BiLSTM, token and "no entity" MLPs, the attention's query).
 PARTS = {
-    "types": ("type_out.", "piece_key.", "piece_value."),
+    "types": ("type_out.", "type_scale", "piece_key.", "piece_value."),
     "tokens": ("token_in.", "lstm.", "token_out.", "none.", "query."),
 }
 
 
-def _module(width: int, lstm_depth: int, dropout: float, interaction: str = "dot") -> Any:
+def _module(width: int, lstm_depth: int, dropout: float, interaction: str = "dot", type_norm: str = "none") -> Any:
+    import math
+
     import torch
     from torch import nn
 
@@ -48,6 +51,9 @@ def _module(width: int, lstm_depth: int, dropout: float, interaction: str = "dot
             self.token_out = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, width))
             self.none = nn.Sequential(nn.Linear(width, width // 2), nn.GELU(), nn.Linear(width // 2, 1))
             self.type_out = nn.Sequential(nn.LazyLinear(width), nn.GELU(), nn.Linear(width, width))
+            # "unit": every description's vector has one learnt length, so that no wording is
+            # sharper than another (a bare name's vector was twice as long as a definition's)
+            self.type_scale = nn.Parameter(torch.full((1,), math.log(5.0))) if type_norm == "unit" else None  # 1-d: Thinc's optimizer takes len()
             self.cross = interaction == "cross_attention"
             if self.cross:
                 self.query = nn.Linear(width, width)
@@ -69,6 +75,8 @@ def _module(width: int, lstm_depth: int, dropout: float, interaction: str = "dot
             mask = torch.arange(pieces.shape[1], device=pieces.device)[None, :] < n_pieces[:, None]  # (K, P)
             pooled = (pieces * mask[..., None]).sum(1) / n_pieces.clamp(min=1)[:, None].to(pieces.dtype)
             u = self.type_out(pooled)  # (K, D): the description's mean-pooled pieces (sentence-transformers)
+            if self.type_scale is not None:
+                u = nn.functional.normalize(u, dim=-1) * self.type_scale.exp()
             sims = torch.einsum("btd,kd->btk", t, u)
             if self.cross:
                 keys, values = self.piece_key(pieces), self.piece_value(pieces)  # (K, P, D)
@@ -116,15 +124,23 @@ def _convert_outputs(model: Model, inputs_outputs: Any, is_train: bool) -> Tuple
 
 
 def build_frozen_head(
-    width: int = 256, lstm_depth: int = 1, dropout: float = 0.1, interaction: str = "dot", input_grads: bool = False
+    width: int = 256,
+    lstm_depth: int = 1,
+    dropout: float = 0.1,
+    interaction: str = "dot",
+    input_grads: bool = False,
+    type_norm: str = "none",
 ) -> Model:
     """The head as a Thinc model: ``(tokens (B, T, H), lengths (B,), description pieces (K, P, H),
     their counts (K,))`` to logits ``(B, T, K, 2)``. ``input_grads``: backprop returns the
-    gradients of the tokens and the pieces (for trainable encoder layers below it)."""
+    gradients of the tokens and the pieces (for trainable encoder layers below it).
+    ``type_norm``: "none" (the type MLP's output as it is) or "unit" (scaled to one learnt length)."""
     if interaction not in INTERACTIONS:
         raise ValueError(f"interaction must be one of {INTERACTIONS}, not {interaction!r}.")
+    if type_norm not in TYPE_NORMS:
+        raise ValueError(f"type_norm must be one of {TYPE_NORMS}, not {type_norm!r}.")
     wrapped = PyTorchWrapper_v2(
-        _module(width, lstm_depth, dropout, interaction), convert_inputs=_convert_inputs, convert_outputs=_convert_outputs
+        _module(width, lstm_depth, dropout, interaction, type_norm), convert_inputs=_convert_inputs, convert_outputs=_convert_outputs
     )
     wrapped.shims[0] = AveragingPyTorchShim(wrapped.shims[0]._model)
     wrapped.attrs["input_grads"] = input_grads

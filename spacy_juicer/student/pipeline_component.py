@@ -278,6 +278,20 @@ class ZeroShotNER(TrainablePipe):
             return 0
         return sum(freeze_parts(head, parts) for head in heads)
 
+    def set_trainable_layers(self, k: Optional[int], lr_scale: Optional[float] = None) -> Tuple[int, float]:
+        """Let the frozen mode's top ``k`` encoder layers learn from now on (``None`` keeps the
+        count), at ``lr_scale`` times the optimizer's rate (``None`` keeps it), and return both
+        as they now are (``frozen_bi_encoder.set_trainable_layers``). Other architectures train
+        their whole encoder already, so this is an error there."""
+        from .frozen_bi_encoder import set_trainable_layers
+
+        nodes = [node for node in self.model.walk() if node.name == "zero_shot_frozen_bi_encoder"]
+        if not nodes:
+            raise ValueError(f"{self.name}: trainable_layers applies to the frozen mode (FrozenBiEncoder.v1) only.")
+        for node in nodes:
+            set_trainable_layers(node, node.attrs.get("trainable_layers", 0) if k is None else k, lr_scale)
+        return nodes[0].attrs["trainable_layers"], nodes[0].attrs.get("layer_lr_scale", 1.0)
+
     def labels_for(self, doc: Doc) -> Dict[str, str]:
         """The types ``doc`` is tagged with: its own (``doc._.zero_shot_labels``), else the
         component's."""

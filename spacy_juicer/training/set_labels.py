@@ -23,6 +23,8 @@ def make_set_labels(
     balance: Optional[str] = None,
     other_type_weight: Optional[float] = None,
     freeze: List[str] = [],
+    trainable_layers: Optional[int] = None,
+    layer_lr_scale: Optional[float] = None,
 ) -> Callable[[Language], Language]:
     """Set the labels of a (possibly sourced) component, e.g. the gold types and descriptions
     for fine-tuning a model pre-trained on silver types, and optionally its pool of negative
@@ -30,7 +32,10 @@ def make_set_labels(
     of which may be synonyms of the gold types), and how its loss weighs its terms
     (``balance``, ``other_type_weight``; ``None`` keeps what the sourced component had), and
     which parts of the frozen mode's head stay as they were (``freeze``: "types", "tokens";
-    ignored, with a warning, by architectures without that head)."""
+    ignored, with a warning, by architectures without that head), and how many of the frozen
+    mode's top encoder layers learn from now on, at what share of the learning rate
+    (``trainable_layers``, ``layer_lr_scale``; ``None`` keeps the model's). The pipeline's
+    config records the new count, so a saved pipeline is rebuilt as it was trained."""
 
     def set_labels(nlp: Language) -> Language:
         pipe = nlp.get_pipe(component)
@@ -40,6 +45,11 @@ def make_set_labels(
         pipe.set_loss_settings(balance=balance, other_type_weight=other_type_weight)
         if freeze:
             pipe.freeze(freeze, strict=False)  # kf.cfg's default serves every architecture
+        if trainable_layers is not None or layer_lr_scale is not None:
+            k, scale = pipe.set_trainable_layers(trainable_layers, layer_lr_scale)
+            settings = nlp.get_pipe_config(component).get("model", {})
+            if "trainable_layers" in settings:
+                settings.update(trainable_layers=k, layer_lr_scale=scale)
         return nlp
 
     return set_labels
