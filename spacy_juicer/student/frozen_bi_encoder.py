@@ -141,7 +141,9 @@ def set_trainable_layers(model: Model, k: int, lr_scale: Optional[float] = None)
     fingerprint hashes the embeddings, not every layer)."""
     held = model.attrs.get("trainable_layers", 0)
     if k < held:
-        raise ValueError(f"trainable_layers can rise, not fall: this model's top {held} layers have learnt (asked: {k}).")
+        raise ValueError(
+            f"trainable_layers can rise, not fall: this model's top {held} layers have learnt (asked: {k})."
+        )
     if lr_scale is not None:
         if not lr_scale > 0:
             raise ValueError(f"layer_lr_scale must be > 0, not {lr_scale}.")

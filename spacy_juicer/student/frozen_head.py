@@ -52,8 +52,10 @@ def _module(width: int, lstm_depth: int, dropout: float, interaction: str = "dot
             self.none = nn.Sequential(nn.Linear(width, width // 2), nn.GELU(), nn.Linear(width // 2, 1))
             self.type_out = nn.Sequential(nn.LazyLinear(width), nn.GELU(), nn.Linear(width, width))
             # "unit": every description's vector has one learnt length, so that no wording is
-            # sharper than another (a bare name's vector was twice as long as a definition's)
-            self.type_scale = nn.Parameter(torch.full((1,), math.log(5.0))) if type_norm == "unit" else None  # 1-d: Thinc's optimizer takes len()
+            # sharper than another (a bare name's vector was twice as long as a definition's);
+            # a 1-d log length, since Thinc's optimizer takes len() of every parameter
+            unit = type_norm == "unit"
+            self.type_scale = nn.Parameter(torch.full((1,), math.log(5.0))) if unit else None
             self.cross = interaction == "cross_attention"
             if self.cross:
                 self.query = nn.Linear(width, width)
@@ -140,7 +142,9 @@ def build_frozen_head(
     if type_norm not in TYPE_NORMS:
         raise ValueError(f"type_norm must be one of {TYPE_NORMS}, not {type_norm!r}.")
     wrapped = PyTorchWrapper_v2(
-        _module(width, lstm_depth, dropout, interaction, type_norm), convert_inputs=_convert_inputs, convert_outputs=_convert_outputs
+        _module(width, lstm_depth, dropout, interaction, type_norm),
+        convert_inputs=_convert_inputs,
+        convert_outputs=_convert_outputs,
     )
     wrapped.shims[0] = AveragingPyTorchShim(wrapped.shims[0]._model)
     wrapped.attrs["input_grads"] = input_grads
