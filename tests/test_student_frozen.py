@@ -175,6 +175,36 @@ def test_unit_type_vectors_learn_one_length_and_round_trip(tmp_path):
 
 
 @needs_minilm
+def test_tokens_from_several_layers_and_their_shapes_learn_and_round_trip(tmp_path):
+    """token_layers joins the pooled states of the chosen layers (the last of them equal to the
+    one-layer mode's features, a key of their own in the store); shape_buckets adds the tokens'
+    written shapes; the pipeline fits the tiny set, saves and loads; bad values are clear."""
+    from spacy_juicer.student.frozen_bi_encoder import token_features
+    from spacy_juicer.student.token_shapes import shape_ids
+
+    nlp, examples = frozen_variant({"token_layers": [2, -1], "shape_buckets": 64})
+    model = nlp.get_pipe("zero_shot_ner").model
+    docs = [eg.reference for eg in examples[:2]]
+    mixed = token_features(model, docs)
+    plain, _ = frozen_variant({})
+    last = token_features(plain.get_pipe("zero_shot_ner").model, docs)
+    assert mixed[0].shape == (len(docs[0]), 2 * 384)
+    numpy.testing.assert_allclose(mixed[0][:, 384:].astype("f"), last[0].astype("f"), atol=2e-2)
+    assert not numpy.allclose(mixed[0][:, :384].astype("f"), last[0].astype("f"), atol=2e-2)
+    ids = shape_ids([nlp.make_doc("BRCA1 and p53 bind."), nlp.make_doc("")], 64)
+    assert ids.shape == (2, 5) and (ids[0] > 0).all() and (ids[1] == 0).all()
+    assert ids[0, 0] != ids[0, 1] and ids[0, 0] == shape_ids([nlp.make_doc("PTEN5")], 64)[0, 0]
+    train_tiny(nlp, examples, 40)
+    assert_fits_and_round_trips(nlp, tmp_path)
+    for bad in ({"token_layers": []}, {"token_layers": [2, 2]}, {"shape_buckets": 1},
+                {"token_layers": [2, -1], "trainable_layers": 1}):
+        with pytest.raises(ValueError):
+            nlp.add_pipe("zero_shot_ner", name=f"bad{len(nlp.pipe_names)}", config={"model": {**FROZEN, **bad}})
+    with pytest.raises(ValueError, match="not a layer of this encoder"):
+        frozen_variant({"token_layers": [9]})
+
+
+@needs_minilm
 def test_kf_can_hold_the_type_side_fixed_while_the_token_side_learns():
     """``set_labels.v1``'s ``freeze``: after updates, the type MLP's weights are the ones it
     started with and the token side's are not; an unknown part or a head without parts are

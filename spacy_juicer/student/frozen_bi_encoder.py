@@ -29,12 +29,13 @@ from thinc.types import Floats3d
 
 from . import hf_encoder
 from .encoders import MINILM
-from . import frozen_top_layers
+from . import frozen_top_layers, token_layers as layer_mix
 from .feature_store import FeatureStore, feature_key, get_or_compute
 from .frozen_head import build_frozen_head
 from .inputs import NEG_FILL, ZeroShotInput
 from .pooling import encode_pooled
 from .sequences import SingleTemplate, plan_description_batches, plan_sentence_batches
+from .token_shapes import shape_ids
 
 # The store a model reads and writes, by ``Model.id``, kept outside ``model.attrs`` so that it
 # is never serialized with the model (a packaged pipeline must not point at a training
@@ -72,6 +73,8 @@ def build_frozen_bi_encoder(
     type_norm: str = "none",
     trainable_layers: int = 0,
     layer_lr_scale: float = 1.0,
+    token_layers: List[int] = [-1],
+    shape_buckets: int = 0,
     grad_scaler_config: dict = {},
     tokenizer_config: dict = {"use_fast": True},
     transformer_config: dict = {},
@@ -92,14 +95,23 @@ def build_frozen_bi_encoder(
     raise it (``set_trainable_layers``: KF lets the top layer learn over KP's frozen model).
     layer_lr_scale: the trainable layers' learning rate as a share of the optimizer's (the
     head's): a pre-trained layer wants a smaller step than a fresh head.
+    token_layers: the encoder layers whose states, pooled per token, are joined into a token's
+    features (``token_layers.py``; 0 = embeddings, -1 = last); descriptions keep the last layer.
+    shape_buckets: 0, or the size of a learnt embedding of each token's written shape
+    (``token_shapes.py``), which the uncased encoder does not see.
     The parameters the other architectures share keep their names, so a config switches
     architecture with ``--components.zero_shot_ner.model.@architectures`` alone.
     """
     if width < 2 or lstm_depth < 0 or trainable_layers < 0 or not layer_lr_scale > 0:
         raise ValueError("width >= 2, lstm_depth >= 0, trainable_layers >= 0 and layer_lr_scale > 0 are needed.")
+    layers = layer_mix.check_layers(token_layers)
+    if trainable_layers and not layer_mix.is_last_only(layers):
+        raise ValueError("token_layers other than [-1] need trainable_layers = 0: trained top layers read the last layer.")
     attrs = hf_encoder.encoder_attrs(name, max_length, window_overlap, max_description_length, batch_size)
     attrs["trainable_layers"] = int(trainable_layers)
     attrs["layer_lr_scale"] = float(layer_lr_scale)
+    attrs["token_layers"] = layers
+    attrs["shape_buckets"] = int(shape_buckets)
     hf = hf_encoder.make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
     head = build_frozen_head(
         width=width,
@@ -108,6 +120,7 @@ def build_frozen_bi_encoder(
         interaction=interaction,
         input_grads=trainable_layers > 0,
         type_norm=type_norm,
+        shape_buckets=shape_buckets,
     )
     return Model(
         "zero_shot_frozen_bi_encoder",
@@ -127,8 +140,10 @@ def init(model: Model, X: Any = None, Y: Any = None) -> Model:
         param.requires_grad_(False)
     if model.attrs.get("trainable_layers", 0):
         frozen_top_layers.unfreeze(transformer, model.attrs["trainable_layers"])
+    layers = layer_mix.resolve_layers(model.attrs.get("token_layers", [-1]), int(transformer.config.num_hidden_layers))
     head = model.get_ref("head")
     head.set_dim("nI", hidden)
+    head.set_dim("nT", hidden * len(layers))
     head.initialize()
     return model
 
@@ -140,6 +155,8 @@ def set_trainable_layers(model: Model, k: int, lr_scale: Optional[float] = None)
     the store's features below a layer that has learnt would no longer be the model's (the
     fingerprint hashes the embeddings, not every layer)."""
     held = model.attrs.get("trainable_layers", 0)
+    if k > held and not layer_mix.is_last_only(model.attrs.get("token_layers", [-1])):
+        raise ValueError("This model's tokens read several encoder layers (token_layers): its top layers cannot learn.")
     if k < held:
         raise ValueError(
             f"trainable_layers can rise, not fall: this model's top {held} layers have learnt (asked: {k})."
@@ -206,10 +223,18 @@ def _compute_descriptions(model: Model, descriptions: Sequence[str]) -> List[num
 
 
 def token_features(model: Model, docs: Sequence[Doc]) -> List[numpy.ndarray]:
-    """Frozen token vectors of ``docs`` (float16), from the store or computed once."""
+    """Frozen token vectors of ``docs`` (float16), from the store or computed once: the last
+    layer's, or the ``token_layers`` side by side."""
     fp = fingerprint(model)
-    keys = [feature_key(fp, "tokens", doc.text, [t.idx for t in doc] + [len(doc.text)]) for doc in docs]
-    return get_or_compute(get_feature_store(model), keys, lambda todo: _compute_tokens(model, [docs[i] for i in todo]))
+    layers = model.attrs.get("token_layers", [-1])
+    n_layers = int(model.get_ref("encoder").shims[0]._hfmodel.transformer.config.num_hidden_layers)
+    kind = layer_mix.layer_tag(layers, n_layers)
+    keys = [feature_key(fp, kind, doc.text, [t.idx for t in doc] + [len(doc.text)]) for doc in docs]
+    if kind == "tokens":
+        compute: Callable = lambda todo: _compute_tokens(model, [docs[i] for i in todo])
+    else:
+        compute = lambda todo: layer_mix.compute_tokens(model, [docs[i] for i in todo], layers)
+    return get_or_compute(get_feature_store(model), keys, compute)
 
 
 def description_features(model: Model, descriptions: Sequence[str]) -> List[numpy.ndarray]:
@@ -267,11 +292,15 @@ def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats
     else:
         token_rows, piece_rows = token_features(model, docs), description_features(model, X.descriptions)
         bp_tokens = bp_pieces = None
-    padded, lengths = _pad(ops, token_rows, width)
+    token_width = head.get_dim("nT") if head.has_dim("nT") else width
+    padded, lengths = _pad(ops, token_rows, token_width)
     n_batch = len(docs)
     scored = ops.to_numpy(ops.xp.abs(padded).sum(axis=-1) > 0)  # tokens some window read
     pieces, n_pieces = _pad(ops, piece_rows, width)
-    logits, bp_head = head((padded, lengths, pieces, n_pieces), is_train)
+    head_in: Tuple[Any, ...] = (padded, lengths, pieces, n_pieces)
+    if model.attrs.get("shape_buckets", 0):
+        head_in += (shape_ids(docs, model.attrs["shape_buckets"])[:, : padded.shape[1]],)
+    logits, bp_head = head(head_in, is_train)
     logits = ops.to_numpy(logits) if not isinstance(logits, numpy.ndarray) else logits
     logits = logits.copy()
     logits[..., 0][~scored] = NEG_FILL

@@ -8,6 +8,10 @@ the same space. A (token, type) logit is their scaled dot product; the decision 
 it with the token's "no entity" score (``decisions.py``). No weight depends on a label set.
 The input layers are lazy, so the encoder's width is learnt at ``initialize``.
 
+``shape_buckets > 0`` adds a learnt embedding of each token's written shape
+(``token_shapes.py``) to its input map: the uncased encoder cannot see case or the mix of
+letters and digits that marks a gene's name.
+
 ``interaction = "cross_attention"`` adds token-to-description cross-attention: each token
 attends over the description's word pieces, and the logit adds the token's dot product with
 what it attended to, so a description's words can answer each token differently ("a gene, or
@@ -27,11 +31,13 @@ TYPE_NORMS = ("none", "unit")
 # sentence side (input map, BiLSTM, token and "no entity" MLPs, the attention's query).
 PARTS = {
     "types": ("type_out.", "type_scale", "piece_key.", "piece_value."),
-    "tokens": ("token_in.", "lstm.", "token_out.", "none.", "query."),
+    "tokens": ("token_in.", "shape.", "lstm.", "token_out.", "none.", "query."),
 }
 
 
-def _module(width: int, lstm_depth: int, dropout: float, interaction: str = "dot", type_norm: str = "none") -> Any:
+def _module(
+    width: int, lstm_depth: int, dropout: float, interaction: str = "dot", type_norm: str = "none", shape_buckets: int = 0
+) -> Any:
     import math
 
     import torch
@@ -42,6 +48,7 @@ def _module(width: int, lstm_depth: int, dropout: float, interaction: str = "dot
             super().__init__()
             self.width = width
             self.token_in = nn.LazyLinear(width)
+            self.shape = nn.Embedding(shape_buckets, width, padding_idx=0) if shape_buckets else None
             self.lstm = (
                 nn.LSTM(width, width // 2, num_layers=lstm_depth, bidirectional=True, batch_first=True)
                 if lstm_depth
@@ -63,9 +70,17 @@ def _module(width: int, lstm_depth: int, dropout: float, interaction: str = "dot
                 self.piece_value = nn.Sequential(nn.LazyLinear(width), nn.GELU(), nn.Linear(width, width))
 
         def forward(
-            self, tokens: "torch.Tensor", lengths: "torch.Tensor", pieces: "torch.Tensor", n_pieces: "torch.Tensor"
+            self,
+            tokens: "torch.Tensor",
+            lengths: "torch.Tensor",
+            pieces: "torch.Tensor",
+            n_pieces: "torch.Tensor",
+            shapes: "torch.Tensor | None" = None,
         ) -> "torch.Tensor":
-            x = self.drop(self.token_in(tokens))
+            x = self.token_in(tokens)
+            if self.shape is not None and shapes is not None:
+                x = x + self.shape(shapes[:, : x.shape[1]])
+            x = self.drop(x)
             if self.lstm is not None and x.shape[1]:
                 packed = nn.utils.rnn.pack_padded_sequence(
                     x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
@@ -97,19 +112,21 @@ def _convert_inputs(model: Model, X: Tuple[Any, Any, Any], is_train: bool) -> Tu
     (``input_grads``): frozen features need none."""
     import torch
 
-    tokens, lengths, pieces, n_pieces = X
+    tokens, lengths, pieces, n_pieces = X[:4]
+    shapes = X[4] if len(X) > 4 else None
     grads = is_train and model.attrs.get("input_grads", False)
     args = (
         xp2torch(tokens, requires_grad=grads),
         torch.as_tensor(lengths, dtype=torch.int64),
         xp2torch(pieces, requires_grad=grads),
         torch.as_tensor(n_pieces, dtype=torch.int64),
+        None if shapes is None else torch.as_tensor(shapes, dtype=torch.int64),
     )
 
     def backprop(d_inputs: ArgsKwargs) -> Any:
         if not grads:
             return X
-        d_tokens, _, d_pieces, _ = d_inputs.args
+        d_tokens, _, d_pieces = d_inputs.args[:3]
         return tuple(None if d is None else torch2xp(d) for d in (d_tokens, d_pieces))
 
     return ArgsKwargs(args=args, kwargs={}), backprop
@@ -132,23 +149,28 @@ def build_frozen_head(
     interaction: str = "dot",
     input_grads: bool = False,
     type_norm: str = "none",
+    shape_buckets: int = 0,
 ) -> Model:
-    """The head as a Thinc model: ``(tokens (B, T, H), lengths (B,), description pieces (K, P, H),
-    their counts (K,))`` to logits ``(B, T, K, 2)``. ``input_grads``: backprop returns the
-    gradients of the tokens and the pieces (for trainable encoder layers below it).
-    ``type_norm``: "none" (the type MLP's output as it is) or "unit" (scaled to one learnt length)."""
+    """The head as a Thinc model: ``(tokens (B, T, nT), lengths (B,), description pieces (K, P, nI),
+    their counts (K,)[, shape ids (B, T)])`` to logits ``(B, T, K, 2)``. ``input_grads``:
+    backprop returns the gradients of the tokens and the pieces (for trainable encoder layers
+    below it). ``type_norm``: "none" (the type MLP's output as it is) or "unit" (scaled to one
+    learnt length). ``shape_buckets``: 0, or the size of the token-shape embedding's table."""
     if interaction not in INTERACTIONS:
         raise ValueError(f"interaction must be one of {INTERACTIONS}, not {interaction!r}.")
     if type_norm not in TYPE_NORMS:
         raise ValueError(f"type_norm must be one of {TYPE_NORMS}, not {type_norm!r}.")
+    if shape_buckets == 1 or shape_buckets < 0:
+        raise ValueError(f"shape_buckets must be 0 (off) or at least 2, not {shape_buckets}.")
     wrapped = PyTorchWrapper_v2(
-        _module(width, lstm_depth, dropout, interaction, type_norm),
+        _module(width, lstm_depth, dropout, interaction, type_norm, shape_buckets),
         convert_inputs=_convert_inputs,
         convert_outputs=_convert_outputs,
     )
     wrapped.shims[0] = AveragingPyTorchShim(wrapped.shims[0]._model)
     wrapped.attrs["input_grads"] = input_grads
-    return Model("frozen_head", _forward, init=_init, layers=[wrapped], dims={"nI": None})
+    # nI: a description piece's width (the encoder's); nT: a token's (wider with token_layers)
+    return Model("frozen_head", _forward, init=_init, layers=[wrapped], dims={"nI": None, "nT": None})
 
 
 class AveragingPyTorchShim(PyTorchShim):
@@ -205,11 +227,18 @@ def _forward(model: Model, X: Any, is_train: bool) -> Tuple[Any, Callable]:
 
 
 def _init(model: Model, X: Any = None, Y: Any = None) -> Model:
-    """Materialize the lazy input layers at the encoder's width (``nI``)."""
+    """Materialize the lazy input layers at the tokens' (``nT``) and the pieces' (``nI``) widths."""
     import torch
 
     n_in = model.get_dim("nI")
+    n_tokens = model.get_dim("nT") if model.has_dim("nT") and model.get_dim("nT") else n_in
     module = model.layers[0].shims[0]._model
     with torch.no_grad():
-        module(torch.zeros(1, 1, n_in), torch.ones(1, dtype=torch.int64), torch.zeros(1, 1, n_in), torch.ones(1, dtype=torch.int64))
+        module(
+            torch.zeros(1, 1, n_tokens),
+            torch.ones(1, dtype=torch.int64),
+            torch.zeros(1, 1, n_in),
+            torch.ones(1, dtype=torch.int64),
+            torch.zeros(1, 1, dtype=torch.int64),
+        )
     return model
