@@ -39,6 +39,9 @@ ARCHS["frozen_cross_attention"] = {**ARCHS["frozen"], "extra": [
     *ARCHS["frozen"]["extra"], "--components.zero_shot_ner.model.interaction", "cross_attention"]}
 ARCHS["frozen_top1"] = {**ARCHS["frozen"], "steps": 50, "extra": [
     *ARCHS["frozen"]["extra"], "--components.zero_shot_ner.model.trainable_layers", "1"]}
+# tokens from MiniLM's layers 2, 4 and 6 side by side (`all`'s default since 2026-12-05)
+ARCHS["frozen_layers"] = {**ARCHS["frozen"], "extra": [
+    *ARCHS["frozen"]["extra"], "--components.zero_shot_ner.model.token_layers", "[2,4,6]"]}
 
 
 def train(args, name: str, steps: int, out: Path, store: Path) -> float:

@@ -48,7 +48,8 @@ def resolve_layers(layers: Sequence[int], n_layers: int) -> List[int]:
 
 
 def is_last_only(layers: Sequence[int]) -> bool:
-    return tuple(layers) in (LAST,)
+    """Whether ``layers`` is the default, the last layer alone (what trained top layers read)."""
+    return tuple(layers) == LAST
 
 
 def layer_tag(layers: Sequence[int], n_layers: int) -> str:
