@@ -53,19 +53,7 @@ def unfreeze(transformer: Any, k: int) -> None:
 def lower_states(transformer: Any, input_ids: numpy.ndarray, attention: numpy.ndarray,
                  token_types: Any, k: int) -> numpy.ndarray:
     """``(B, S, H)``: the states that enter the top ``k`` layers (the frozen part's output)."""
-    import torch
-
-    device = transformer.device
-    kwargs = {"input_ids": torch.as_tensor(input_ids, device=device),
-              "attention_mask": torch.as_tensor(attention, device=device)}
-    if token_types is not None:
-        kwargs["token_type_ids"] = torch.as_tensor(token_types, device=device)
-    was_training = transformer.training
-    transformer.eval()
-    with torch.no_grad():
-        out = transformer(**kwargs, output_hidden_states=True)
-    transformer.train(was_training)
-    return out.hidden_states[-k - 1].float().cpu().numpy()
+    return hf_encoder.hidden_states(transformer, input_ids, attention, token_types)[-k - 1].float().cpu().numpy()
 
 
 def pad_states(ops: Any, arrays: Sequence[numpy.ndarray]) -> Tuple[numpy.ndarray, numpy.ndarray]:

@@ -193,6 +193,24 @@ def require_weights(model: Model, what: str) -> None:
         raise ValueError(f"The {what} has no weights yet: initialize the pipeline (nlp.initialize()) first.")
 
 
+def hidden_states(transformer: Any, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> Tuple[Any, ...]:
+    """Every layer's states of one padded batch (embeddings first), in eval mode and without
+    autograd: the frozen mode's lower layers and joined token layers read them."""
+    import torch
+
+    device = transformer.device
+    kwargs = {"input_ids": torch.as_tensor(input_ids, device=device),
+              "attention_mask": torch.as_tensor(attention_mask, device=device)}
+    if token_type_ids is not None:
+        kwargs["token_type_ids"] = torch.as_tensor(token_type_ids, device=device)
+    was_training = transformer.training
+    transformer.eval()
+    with torch.no_grad():
+        out = transformer(**kwargs, output_hidden_states=True)
+    transformer.train(was_training)
+    return out.hidden_states
+
+
 def _convert_inputs(model: Model, batch: Any, is_train: bool):
     from thinc.api import xp2torch
     from thinc.types import ArgsKwargs

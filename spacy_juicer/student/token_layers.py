@@ -65,19 +65,8 @@ def _states(transformer: Any, batch: Any, layers: Sequence[int]) -> numpy.ndarra
     """``(B, S, H * len(layers))``: the chosen hidden states of one padded batch, side by side."""
     import torch
 
-    device = transformer.device
-    kwargs = {
-        "input_ids": torch.as_tensor(batch.input_ids, device=device),
-        "attention_mask": torch.as_tensor(batch.attention_mask, device=device),
-    }
-    if batch.token_type_ids is not None:
-        kwargs["token_type_ids"] = torch.as_tensor(batch.token_type_ids, device=device)
-    was_training = transformer.training
-    transformer.eval()
-    with torch.no_grad():
-        out = transformer(**kwargs, output_hidden_states=True)
-    transformer.train(was_training)
-    return torch.cat([out.hidden_states[i] for i in layers], dim=-1).float().cpu().numpy()
+    states = hf_encoder.hidden_states(transformer, batch.input_ids, batch.attention_mask, batch.token_type_ids)
+    return torch.cat([states[i] for i in layers], dim=-1).float().cpu().numpy()
 
 
 def compute_tokens(model: Model, docs: Sequence[Doc], layers: Sequence[int]) -> List[numpy.ndarray]:
