@@ -55,7 +55,7 @@ def main() -> None:
     from spacy_juicer.evaluation import evaluate, find_component, load_pipeline
 
     split = Path(args.split_dir)
-    results: Dict[str, Any] = {**header(), "limit": args.limit, "models": {}}
+    results: Dict[str, Any] = {**header(), "limit": args.limit, "seen_part": args.seen_part, "models": {}}
     for spec in args.model:
         name, path = spec.split("=", 1)
         path, _, threshold = path.partition(",threshold=")
@@ -93,7 +93,7 @@ def markdown(results: Dict[str, Any], parts) -> str:
             best = max(f.values()) or 1e-9
             lines.append(f"| {name} | {part} | {r['threshold']:.2f} | {100 * min(f.values()):.1f} ({r['worst_form']}) | "
                          f"{100 * f['project']:.1f} | {100 * f['plain']:.1f} | {100 * f['name']:.1f} | {min(f.values()) / best:.2f} |")
-    lines += ["", "One held-out plain description alone, on held-out sentences of the seen types (BC5CDR devel): span F1 of that type, share of "
+    lines += ["", f"One held-out plain description alone, on held-out sentences of the seen types ({results.get('seen_part', 'BC5CDR')}): span F1 of that type, share of "
               "the other type's mentions tagged.", "", "| model | type alone | span F1 | other type tagged |", "|---|---|---|---|"]
     for name, row in results["models"].items():
         for a, v in row["plain_alone"].items():
