@@ -196,6 +196,7 @@ def test_tokens_from_several_layers_and_their_shapes_learn_and_round_trip(tmp_pa
     assert ids[0, 0] != ids[0, 1] and ids[0, 0] == shape_ids([nlp.make_doc("PTEN5")], 64)[0, 0]
     train_tiny(nlp, examples, 40)
     assert_fits_and_round_trips(nlp, tmp_path)
+    assert list(nlp("").ents) == [] and list(nlp(" ").ents) == []  # no token: no layer, no shape, no span
     for bad in ({"token_layers": []}, {"token_layers": [2, 2]}, {"shape_buckets": 1},
                 {"token_layers": [2, -1], "trainable_layers": 1}):
         with pytest.raises(ValueError):

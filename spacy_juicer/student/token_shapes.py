@@ -23,6 +23,6 @@ def shape_ids(docs: Sequence[Doc], buckets: int) -> numpy.ndarray:
     out = numpy.zeros((len(docs), longest), dtype="int64")
     for d, doc in enumerate(docs):
         if len(doc):
-            hashes = numpy.asarray([token.shape for token in doc], dtype="uint64")
+            hashes = doc.to_array("SHAPE").astype("uint64")
             out[d, : len(doc)] = (hashes % numpy.uint64(buckets - 1)).astype("int64") + 1
     return out
