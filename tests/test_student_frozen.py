@@ -267,6 +267,40 @@ def test_per_role_balance_gives_other_types_mentions_their_own_mean():
     assert grad[3, 0, 0] == pytest.approx(0.05) and grad[1, 0, 0] == pytest.approx(0.125)
 
 
+def test_type_ranking_teaches_which_type_and_leaves_no_entity_alone():
+    from thinc.api import NumpyOps
+
+    from spacy_juicer.student.decisions import loss_and_grads, ranking_loss
+
+    ops = NumpyOps()
+    rng = numpy.random.default_rng(0)
+    out = rng.normal(size=(5, 3, 2)).astype("f")
+    out[:, :, 1] = out[:, :1, 1]  # one "no entity" score per token, as the frozen head has
+    target = numpy.asarray([1, 0, 3, 3, 0], dtype="i")
+    loss, (grad,) = ranking_loss([out], [target], ops)
+    # the softmax cross-entropy of the margins, averaged over the 3 entity tokens
+    margin = (out[:, :, 0] - out[:, :, 1]).astype("float64")
+    probs = numpy.exp(margin) / numpy.exp(margin).sum(axis=1, keepdims=True)
+    assert loss == pytest.approx(-numpy.log(probs[[0, 2, 3], [0, 2, 2]]).mean(), rel=1e-5)
+    assert not grad[[1, 4]].any()  # no entity: no ranking
+    assert grad[:, :, 1].sum(axis=1) == pytest.approx(numpy.zeros(5), abs=1e-6)  # "no entity" untouched
+    step = 1e-3  # the gradient is the loss's: a finite difference on one type's score
+    bumped = out.copy()
+    bumped[2, 1, 0] += step
+    assert (ranking_loss([bumped], [target], ops)[0] - loss) / step == pytest.approx(grad[2, 1, 0], rel=1e-2)
+    # a near synonym of a token's type is no rival: it leaves that token's softmax
+    near = numpy.asarray([[1, 0, 1], [0, 1, 1], [1, 1, 1]], dtype="f")
+    _, (grad,) = ranking_loss([out], [target], ops, near)
+    assert grad[0, 1, 0] == 0.0 and grad[0, 2, 0] > 0.0
+    # in the loss, the term adds on top of the binary terms, times its weight
+    base, (g0,) = loss_and_grads([out], [target], "per_type", 1.0, ops, balance="per_type")
+    both, (g1,) = loss_and_grads([out], [target], "per_type", 1.0, ops, balance="per_type", type_ranking=0.5)
+    assert both == pytest.approx(base + 0.5 * loss, rel=1e-5)
+    assert g1 == pytest.approx(g0 + 0.5 * ranking_loss([out], [target], ops)[1][0], abs=1e-6)
+    with pytest.raises(ValueError, match="type_ranking"):
+        spacy.blank("en").add_pipe("zero_shot_ner", config={"type_ranking": -1.0})
+
+
 def test_bad_frozen_mode_settings_are_clear_errors():
     nlp = spacy.blank("en")
     with pytest.raises(ValueError, match="balance"):

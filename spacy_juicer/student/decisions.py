@@ -59,8 +59,10 @@ def loss_and_grads(
     other_type_weight: float = 1.0,
     other_type_weights: Optional[numpy.ndarray] = None,
     balance: str = "tokens",
+    type_ranking: float = 0.0,
 ) -> Tuple[float, List]:
-    """Class-weighted loss over a batch and its gradient, same shapes as ``outputs``.
+    """Class-weighted loss over a batch and its gradient, same shapes as ``outputs``; plus,
+    under the per_type rule with ``type_ranking > 0``, that weight times ``ranking_loss``.
 
     The weight of a token is 1 when it is an entity and ``negative_weight`` when not. Per type,
     every entry of an entity token weighs 1 (its own type and each other type), and each of a
@@ -87,8 +89,20 @@ def loss_and_grads(
     """
     rule = check_balance(balance)
     if rule != "tokens" and negative_class == "per_type":
-        return _balanced_loss(outputs, targets, negative_weight, ops, other_type_weight, other_type_weights,
-                              by_role=rule == "per_role")
+        loss, grads = _balanced_loss(outputs, targets, negative_weight, ops, other_type_weight, other_type_weights,
+                                     by_role=rule == "per_role")
+    else:
+        loss, grads = _token_loss(outputs, targets, negative_class, negative_weight, ops, other_type_weight,
+                                  other_type_weights)
+    if type_ranking > 0 and negative_class == "per_type":
+        extra, extra_grads = ranking_loss(outputs, targets, ops, other_type_weights)
+        loss += type_ranking * extra
+        grads = [g + type_ranking * e for g, e in zip(grads, extra_grads)]
+    return loss, grads
+
+
+def _token_loss(outputs, targets, negative_class, negative_weight, ops, other_type_weight, other_type_weights):
+    """``balance="tokens"``: each token weighs 1 (``negative_weight`` when no entity)."""
     total = sum(float(numpy.where(t == 0, negative_weight, 1.0).sum()) for t in targets) or 1.0
     # per type, an entity token also carries K - 1 full "not this type" entries
     loss = 0.0
@@ -128,6 +142,52 @@ def loss_and_grads(
             d[:, :, 0] = d_logits[:, 1:]
             d[rows, neg_arg, 1] = d_logits[:, 0]
         grads.append(d)
+    return loss, grads
+
+
+def ranking_loss(outputs: Sequence, targets: Sequence[numpy.ndarray], ops,
+                 other_type_weights: Optional[numpy.ndarray] = None) -> Tuple[float, List]:
+    """Which of the scored types a mention is: for each entity token, a softmax over the
+    types' margins (type against no entity) and a cross-entropy towards its own type, averaged
+    over the batch's entity tokens.
+
+    The per_type rule decides each type against "no entity" on its own; a token then takes
+    the most probable type that passes the threshold. Its binary terms teach where entities
+    are far more than which type they are (measured on the default pipeline: JNLPBA DNA tokens
+    scored 0.73 for "protein" and 0.55 for "DNA", protein tokens 0.53 for "DNA"; "Tamoxifen"
+    0.89 for a Gene line and 0.82 for a Drug line that names tamoxifen). This term trains the
+    ranking alone; the per-token "no entity" score cancels out of it, so where entities are
+    is left to the binary terms. Types that are near synonyms of the token's type
+    (``other_type_weights`` 0, e.g. "Disease" and "Medical condition") are left out of its
+    softmax."""
+    xp = ops.xp
+    grads = [ops.alloc(out.shape, dtype="f") for out in outputs]
+    rows = [(i, xp.nonzero(ops.asarray1i(t) > 0)[0]) for i, t in enumerate(targets)]
+    n_entities = sum(int(r.shape[0]) for i, r in rows if outputs[i].ndim == 3 and outputs[i].shape[1] > 1)
+    if not n_entities:
+        return 0.0, grads
+    loss = 0.0
+    for i, ents in rows:
+        out = outputs[i]
+        if not ents.shape[0] or out.ndim != 3 or out.shape[1] < 2:
+            continue
+        k = out.shape[1]
+        truth = ops.asarray1i(targets[i])[ents] - 1
+        margin = out[ents, :, 0] - out[ents, :, 1]
+        if other_type_weights is not None and other_type_weights.shape == (k, k):
+            keep = xp.asarray(other_type_weights, dtype="f")[truth] > 0
+            keep[xp.arange(truth.shape[0]), truth] = True
+            margin = xp.where(keep, margin, -1e4)
+        shifted = margin - margin.max(axis=1, keepdims=True)
+        probs = xp.exp(shifted)
+        probs /= probs.sum(axis=1, keepdims=True)
+        picked = probs[xp.arange(truth.shape[0]), truth]
+        loss -= float(xp.log(picked + 1e-9).sum()) / n_entities
+        d_margin = probs.copy()
+        d_margin[xp.arange(truth.shape[0]), truth] -= 1.0
+        d_margin = (d_margin / n_entities).astype("f")
+        grads[i][ents, :, 0] = d_margin
+        grads[i][ents, :, 1] = -d_margin
     return loss, grads
 
 

@@ -66,6 +66,12 @@ def check_other_type_weight(weight: float) -> float:
     return float(weight)
 
 
+def check_type_ranking(weight: float) -> float:
+    if not weight >= 0.0:
+        raise ValueError(f"type_ranking must be >= 0, not {weight}.")
+    return float(weight)
+
+
 def check_grid(grid: Sequence[float]) -> Tuple[float, ...]:
     if not grid or any(not 0.0 <= float(t) <= 1.0 for t in grid):
         raise ValueError(f"thresholds must be in [0, 1]: {list(grid)}")
@@ -99,6 +105,7 @@ DEFAULT_SCORE_WEIGHTS = {
         "other_type_weight": 1.0,
         "near_type_similarity": 1.0,
         "balance": "tokens",
+        "type_ranking": 0.0,
         "negative_class": "per_type",
         "negative_types": "builtin",
         "mask_prob": 0.7,
@@ -122,6 +129,7 @@ def make_zero_shot_ner(
     other_type_weight: float,
     near_type_similarity: float,
     balance: str,
+    type_ranking: float,
     negative_class: str,
     negative_types: Optional[str],
     mask_prob: float,
@@ -150,6 +158,9 @@ def make_zero_shot_ner(
         "per_type" (each type's positives and negatives averaged apart: ``decisions.py``) or
         "per_role" (as per_type, with the other types' mentions averaged apart from the
         tokens of no entity, so that the negatives that tell types apart are not drowned).
+    type_ranking: per_type rule, weight of a second term that teaches which of the scored
+        types a mention is (a softmax over the types for each entity token, near synonyms left
+        out: ``decisions.ranking_loss``); 0 turns it off.
     negative_class: "per_type" (each type against no entity on its own, robust to added
         labels) or "max" (SMXM/JUICER: no entity is the max over types, one softmax).
     negative_types: the pool of negative types: "builtin" (shipped, ~300 broad types),
@@ -184,6 +195,7 @@ class ZeroShotNER(TrainablePipe):
         other_type_weight: float = 1.0,
         near_type_similarity: float = 1.0,
         balance: str = "tokens",
+        type_ranking: float = 0.0,
         negative_class: str = "per_type",
         negative_types: Optional[str] = BUILTIN,
         mask_prob: float = 0.7,
@@ -199,6 +211,7 @@ class ZeroShotNER(TrainablePipe):
         if negative_weight <= 0:
             raise ValueError("negative_weight must be > 0.")
         check_other_type_weight(other_type_weight)
+        check_type_ranking(type_ranking)
         if not -1.0 <= near_type_similarity <= 1.0:
             raise ValueError(f"near_type_similarity must be in [-1, 1], not {near_type_similarity}.")
         self.vocab = vocab
@@ -217,6 +230,7 @@ class ZeroShotNER(TrainablePipe):
             "other_type_weight": other_type_weight,
             "near_type_similarity": near_type_similarity,
             "balance": check_balance(balance),
+            "type_ranking": float(type_ranking),
             "negative_class": check_negative_class(negative_class),
             "negative_types": negative_types,
             "negative_pool": {},
@@ -255,13 +269,16 @@ class ZeroShotNER(TrainablePipe):
         self.cfg["negative_types"] = source
         self.cfg["negative_pool"] = load_negative_pool(source)
 
-    def set_loss_settings(self, *, balance: Optional[str] = None, other_type_weight: Optional[float] = None) -> None:
+    def set_loss_settings(self, *, balance: Optional[str] = None, other_type_weight: Optional[float] = None,
+                          type_ranking: Optional[float] = None) -> None:
         """Change how the loss weighs its terms (``None`` keeps a setting): a sourced component,
         e.g. KF's from the KP pipeline, brings the settings it was pre-trained with."""
         if balance is not None:
             self.cfg["balance"] = check_balance(balance)
         if other_type_weight is not None:
             self.cfg["other_type_weight"] = check_other_type_weight(other_type_weight)
+        if type_ranking is not None:
+            self.cfg["type_ranking"] = check_type_ranking(type_ranking)
 
     def freeze(self, parts: Sequence[str], strict: bool = True) -> int:
         """Hold parts of the frozen mode's head fixed for the rest of this training ("types":
@@ -469,7 +486,7 @@ class ZeroShotNER(TrainablePipe):
         return loss_and_grads(
             outputs, targets, self.cfg["negative_class"], self.cfg["negative_weight"], self.model.ops,
             other_type_weight=self.cfg.get("other_type_weight", 1.0), other_type_weights=other_weights,
-            balance=self.cfg.get("balance", "tokens"),
+            balance=self.cfg.get("balance", "tokens"), type_ranking=self.cfg.get("type_ranking", 0.0),
         )
 
     def _other_type_weights(self, descriptions: List[str]) -> Optional[numpy.ndarray]:

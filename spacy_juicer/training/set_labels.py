@@ -22,6 +22,7 @@ def make_set_labels(
     negative_types: Optional[str] = None,
     balance: Optional[str] = None,
     other_type_weight: Optional[float] = None,
+    type_ranking: Optional[float] = None,
     freeze: List[str] = [],
     trainable_layers: Optional[int] = None,
     layer_lr_scale: Optional[float] = None,
@@ -30,7 +31,7 @@ def make_set_labels(
     for fine-tuning a model pre-trained on silver types, and optionally its pool of negative
     types (a sourced component keeps the pool it was trained with, e.g. the silver types, some
     of which may be synonyms of the gold types), and how its loss weighs its terms
-    (``balance``, ``other_type_weight``; ``None`` keeps what the sourced component had), and
+    (``balance``, ``other_type_weight``, ``type_ranking``; ``None`` keeps what the sourced component had), and
     which parts of the frozen mode's head stay as they were (``freeze``: "types", "tokens";
     ignored, with a warning, by architectures without that head), and how many of the frozen
     mode's top encoder layers learn from now on, at what share of the learning rate
@@ -42,7 +43,7 @@ def make_set_labels(
         pipe.set_labels(path if path is not None else labels)
         if negative_types is not None:
             pipe.set_negative_types(negative_types)
-        pipe.set_loss_settings(balance=balance, other_type_weight=other_type_weight)
+        pipe.set_loss_settings(balance=balance, other_type_weight=other_type_weight, type_ranking=type_ranking)
         if freeze:
             pipe.freeze(freeze, strict=False)  # kf.cfg's default serves every architecture
         if trainable_layers is not None or layer_lr_scale is not None:
