@@ -34,7 +34,7 @@ from .feature_store import FeatureStore, feature_key, get_or_compute
 from .frozen_head import build_frozen_head
 from .inputs import NEG_FILL, ZeroShotInput
 from .pooling import encode_pooled
-from .sequences import SingleTemplate, plan_description_batches, plan_sentence_batches
+from .sequences import SingleTemplate, plan_description_batches
 from .token_shapes import shape_ids
 
 # The store a model reads and writes, by ``Model.id``, kept outside ``model.attrs`` so that it
@@ -197,11 +197,7 @@ def _hidden(model: Model, batch: Any) -> numpy.ndarray:
 def _compute_tokens(model: Model, docs: Sequence[Doc]) -> List[numpy.ndarray]:
     """Per doc, ``(n_tokens, hidden)``: its word pieces' last-layer states mean-pooled per token
     (a token no window reads stays all zero), as the bi-encoder pools them."""
-    pieces, _ = hf_encoder.doc_pieces(model, ZeroShotInput(list(docs), []), False)
-    lengths = [len(doc) for doc in docs]
-    starts = numpy.concatenate([[0], numpy.cumsum(lengths)]).astype("int64")
-    template = hf_encoder.get_template(model, SingleTemplate)
-    batches = plan_sentence_batches(pieces, template, model.attrs["batch_size"])
+    batches, starts = layer_mix.sentence_batches(model, docs)
     out, _ = encode_pooled(model, batches, int(starts[-1]), False)
     out = model.ops.to_numpy(out)
     return [out[starts[d] : starts[d + 1]] for d in range(len(docs))]
