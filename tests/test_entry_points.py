@@ -25,6 +25,7 @@ GROUPS = {
     "spacy_callbacks": "callbacks",
     "thinc_llm_tasks": "llm_tasks",
     "thinc_llm_models": "llm_models",
+    "thinc_optimizers": "optimizers",
 }
 
 

@@ -110,3 +110,27 @@ def test_chain_calls_each_callback_in_order():
     )
     chained(None, {"step": 3})
     assert calls == [("a", 3), ("b", 3)]
+
+
+def test_adam_to_start_pulls_each_weight_back_to_its_first_value():
+    """KF's optimizer option (``training/optimizers.py``): with ``start_decay`` 0 it is Thinc's
+    Adam to the last digit; with it, a gradient that keeps pushing meets a pull back to the
+    weight's first value and the weight settles where the two balance."""
+    import numpy
+    from thinc.api import Adam
+
+    from spacy_juicer.training.optimizers import make_adam_to_start
+
+    def run(opt, steps=200):
+        w = numpy.full(3, 1.0, dtype="f")
+        for _ in range(steps):
+            w, _ = opt((1, "W"), w, numpy.full(3, 1.0, dtype="f"))
+        return w
+
+    plain = run(Adam(0.01, L2=0.0, grad_clip=1.0, use_averages=False))
+    assert run(make_adam_to_start(0.01, start_decay=0.0)) == pytest.approx(plain, abs=0)
+    assert plain[0] == pytest.approx(1.0 - 200 * 0.01, abs=1e-3)  # Adam walks on at lr per step
+    # pulled: 0.01 * 20 * (1 - w) balances Adam's 0.01 step at w = 1 - 1 / 20
+    assert run(make_adam_to_start(0.01, start_decay=20.0)) == pytest.approx(numpy.full(3, 0.95), abs=1e-3)
+    with pytest.raises(ValueError, match="start_decay"):
+        make_adam_to_start(0.01, start_decay=-1.0)
