@@ -207,19 +207,19 @@ def test_tokens_from_several_layers_and_their_shapes_learn_and_round_trip(tmp_pa
 
 @needs_minilm
 def test_kf_can_hold_the_type_side_fixed_while_the_token_side_learns():
-    """``set_labels.v1``'s ``freeze``: after updates, the type MLP's weights are the ones it
-    started with and the token side's are not; an unknown part or a head without parts are
-    clear errors."""
+    """``set_labels.v1``'s ``freeze``: after updates, the type MLP's and the "no entity" MLP's
+    weights are the ones they started with and the rest of the token side's are not; an unknown
+    part or a head without parts are clear errors."""
     from spacy_juicer.training.set_labels import make_set_labels
 
     nlp, examples = frozen_variant({})
-    make_set_labels(labels=LABELS, freeze=["types"])(nlp)
+    make_set_labels(labels=LABELS, freeze=["types", "none"])(nlp)
     module = nlp.get_pipe("zero_shot_ner").model.get_ref("head").layers[0].shims[0]._model
     before = {name: param.detach().clone() for name, param in module.named_parameters()}
     train_tiny(nlp, examples, 5)
     after = dict(module.named_parameters())
     moved = {name for name in before if not bool((before[name] == after[name].detach()).all())}
-    assert moved and not any(name.startswith("type_out.") for name in moved)
+    assert moved and not any(name.startswith(("type_out.", "none.")) for name in moved)
     assert any(name.startswith("token_out.") for name in moved)
     with pytest.raises(ValueError, match="Unknown head parts"):
         nlp.get_pipe("zero_shot_ner").freeze(["descriptions"])

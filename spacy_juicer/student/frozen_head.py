@@ -28,10 +28,12 @@ INTERACTIONS = ("dot", "cross_attention")
 TYPE_NORMS = ("none", "unit")
 # The head's parts that a later training may hold fixed (``freeze_parts``): "types" is the
 # description side (the type MLP and the cross-attention's keys and values), "tokens" the
-# sentence side (input map, BiLSTM, token and "no entity" MLPs, the attention's query).
+# sentence side (input map, BiLSTM, token and "no entity" MLPs, the attention's query), "none"
+# the "no entity" MLP alone (where entities are, as KP learnt it from hundreds of types).
 PARTS = {
     "types": ("type_out.", "type_scale", "piece_key.", "piece_value."),
     "tokens": ("token_in.", "shape.", "lstm.", "token_out.", "none.", "query."),
+    "none": ("none.",),
 }
 
 
