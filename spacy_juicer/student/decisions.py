@@ -159,7 +159,8 @@ def ranking_loss(outputs: Sequence, targets: Sequence[numpy.ndarray], ops,
     ranking alone; the per-token "no entity" score cancels out of it, so where entities are
     is left to the binary terms. Types that are near synonyms of the token's type
     (``other_type_weights`` 0, e.g. "Disease" and "Medical condition") are left out of its
-    softmax."""
+    softmax. Measured at weight 1.0 in KP and KF (README, Results, 2026-12-05, later): every
+    score fell, DNA stayed at zero; so it is off by default."""
     xp = ops.xp
     grads = [ops.alloc(out.shape, dtype="f") for out in outputs]
     rows = [(i, xp.nonzero(ops.asarray1i(t) > 0)[0]) for i, t in enumerate(targets)]

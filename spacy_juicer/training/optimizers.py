@@ -10,6 +10,10 @@ shrinks KP's weights instead of keeping them. Here each parameter's first value,
 sourced KP component brings, is its anchor, and every step moves the weight a share
 ``learn_rate * start_decay`` of the way back (decoupled, as AdamW decays). Parameters that never
 receive a gradient (KF's frozen type side) are never touched.
+
+Measured (README, Results, 2026-12-05, later): at ``start_decay`` 30 over three seeds, unseen
+genes +0.8 at the worst form and the plain line +4.5, the seen types -5.4; ``kf.cfg`` keeps
+Adam.v1, and this is an option for a user who cares for new types only.
 """
 from __future__ import annotations
 
