@@ -163,7 +163,8 @@ def ranking_loss(outputs: Sequence, targets: Sequence[numpy.ndarray], ops,
     score fell, DNA stayed at zero; so it is off by default."""
     xp = ops.xp
     grads = [ops.alloc(out.shape, dtype="f") for out in outputs]
-    rows = [(i, xp.nonzero(ops.asarray1i(t) > 0)[0]) for i, t in enumerate(targets)]
+    truths = [ops.asarray1i(t) for t in targets]
+    rows = [(i, xp.nonzero(t > 0)[0]) for i, t in enumerate(truths)]
     n_entities = sum(int(r.shape[0]) for i, r in rows if outputs[i].ndim == 3 and outputs[i].shape[1] > 1)
     if not n_entities:
         return 0.0, grads
@@ -173,7 +174,7 @@ def ranking_loss(outputs: Sequence, targets: Sequence[numpy.ndarray], ops,
         if not ents.shape[0] or out.ndim != 3 or out.shape[1] < 2:
             continue
         k = out.shape[1]
-        truth = ops.asarray1i(targets[i])[ents] - 1
+        truth = truths[i][ents] - 1
         margin = out[ents, :, 0] - out[ents, :, 1]
         if other_type_weights is not None and other_type_weights.shape == (k, k):
             keep = xp.asarray(other_type_weights, dtype="f")[truth] > 0
