@@ -78,14 +78,20 @@ def tune_joint(nlp, unseen: Dict[str, Any], seen: Dict[str, Any], **options: Any
     (each dict: ``data`` and ``labels`` or ``forms``, as :func:`tune_threshold` takes; ties: the
     higher threshold), with both curves and their mean."""
     parts = {"unseen": tune_threshold(nlp, **unseen, **options), "seen": tune_threshold(nlp, **seen, **options)}
-    grid = list(parts["unseen"]["scores"])
-    mean = {t: sum(p["scores"][t] for p in parts.values()) / len(parts) for t in grid}
-    best = max(grid, key=lambda t: (mean[t], float(t)))
+    found = {"metric": parts["unseen"]["metric"], "name_threshold": None}
+    for key, curve in (("threshold", "scores"), ("name_threshold", "name_scores")):
+        # the names' curve of each part that has one (a part given one labels file has none)
+        curves = [p[curve] for p in parts.values() if curve in p]
+        if not curves:
+            continue
+        grid = list(curves[0])
+        mean = {t: sum(c[t] for c in curves) / len(curves) for t in grid}
+        found[key] = float(max(grid, key=lambda t: (mean[t], float(t))))
+        found[curve] = mean
     return {
-        "threshold": float(best),
-        "metric": parts["unseen"]["metric"],
-        "rule": "best mean of the unseen dev types' and the held-out seen types' scores",
-        "scores": mean,
+        **found,
+        "rule": "best mean of the unseen dev types' and the held-out seen types' scores"
+        + ("; bare names apart" if found["name_threshold"] is not None else ""),
         "n_docs": parts["unseen"]["n_docs"] + parts["seen"]["n_docs"],
         **parts,
     }
@@ -125,6 +131,7 @@ def calibrate(
     name = find_component(nlp, options.get("component"))
     pipe = nlp.get_pipe(name)
     pipe.cfg["threshold"] = result["threshold"]
+    pipe.cfg["name_threshold"] = result.get("name_threshold")
     nlp.meta.setdefault("juicer", {})["calibration"] = result
     nlp.to_disk(output)
     return result

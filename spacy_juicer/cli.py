@@ -228,7 +228,8 @@ def calibrate_cmd(
             typer.echo(f"  {form}: " + ", ".join(f"{t}: {100 * f:.1f}" for t, f in scores.items()))
     if "seen" in result:
         typer.echo("mean of both: " + ", ".join(f"{t}: {100 * f:.1f}" for t, f in result["scores"].items()))
-    typer.echo(f"Chose {result['threshold']}; saved {output}")
+    names = "" if result.get("name_threshold") is None else f", {result['name_threshold']} for types given by name alone"
+    typer.echo(f"Chose {result['threshold']}{names}; saved {output}")
 
 
 @app.command("report")

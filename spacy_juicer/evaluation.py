@@ -159,7 +159,11 @@ def predict_and_score(
             start = time.perf_counter()
             predicted = list(nlp.pipe(inputs, batch_size=batch_size))
             seconds = time.perf_counter() - start
-            used_threshold = pipe.cfg["threshold"]
+            # the threshold these labels were decided at: the bare names' own when every type is
+            # given by its name alone (and the component has one), else the described types'.
+            used = {pipe.threshold_for(d or t) for t, d in pipe.cfg["labels"].items()}
+            used = used.pop() if len(used) == 1 else pipe.cfg["threshold"]
+            used_name = pipe.cfg.get("name_threshold")
             scores = pipe.score([Example(p, g) for p, g in zip(predicted, gold)], labels=list(labels))
     except ValueError as err:  # a threshold outside [0, 1]: the component's check
         if "threshold" in str(err):
@@ -169,7 +173,8 @@ def predict_and_score(
     spans_key = pipe.cfg.get("spans_key")
     n_pred = sum(len(doc.spans.get(spans_key, [])) if spans_key else len(doc.ents) for doc in predicted)
     return {
-        "threshold": used_threshold,
+        "threshold": used,
+        "name_threshold": used_name,
         "n_words": n_words,
         "n_pred_ents": n_pred,
         "seconds": seconds,

@@ -202,3 +202,22 @@ def test_using_restores_labels_and_threshold_whatever_happens(trained_nlp):
         with ner.using(threshold=2.0):
             pass
     assert (dict(ner.cfg["labels"]), ner.cfg["threshold"]) == own
+
+
+@needs_minilm
+def test_bare_names_are_decided_at_their_own_threshold(trained_nlp):
+    ner = trained_nlp.get_pipe("zero_shot_ner")
+    own = (ner.cfg["threshold"], ner.cfg.get("name_threshold"))
+    text = "Cisplatin caused renal failure in two patients."
+    described = {"Chemical": LABELS["Chemical"]}
+    with ner.using(threshold=0.5, name_threshold=0.0):
+        assert ner.threshold_for("chemical") == 0.0 and ner.threshold_for(LABELS["Chemical"]) == 0.5
+        # at 0.0 every token passes: the name tags the whole sentence, the description only its drug
+        with ner.using(labels={"Chemical": "chemical"}):
+            assert [e.text for e in trained_nlp(text).ents] == ["Cisplatin caused renal failure in two patients"]
+        with ner.using(labels=described):
+            assert [e.text for e in trained_nlp(text).ents] == ["Cisplatin"]
+        # a threshold given alone serves the names too
+        with ner.using(threshold=0.6):
+            assert ner.cfg["name_threshold"] is None and ner.threshold_for("chemical") == 0.6
+    assert (ner.cfg["threshold"], ner.cfg.get("name_threshold")) == own

@@ -20,6 +20,16 @@ FORMS_OF_LABELS = {
 }
 
 
+def test_bare_names_are_told_from_descriptions():
+    from spacy_juicer.corpora.labels import is_bare_name
+
+    for name in ("gene", "cell line", "gene or gene product", "DNA", "Graves' disease", "T-cell receptor"):
+        assert is_bare_name(name), name
+    for text in ("A gene, or a protein that a gene encodes.", "Chemical, such as aspirin", "A drug.",
+                 "A chemical compound or drug given to patients", ""):
+        assert not is_bare_name(text), text
+
+
 def test_readable_names_are_what_a_user_types():
     assert readable_name("GENE") == "gene"
     assert readable_name("cell_type") == "cell type"
@@ -93,10 +103,14 @@ def test_calibrate_under_forms_takes_the_best_worst_case(trained_nlp, tmp_path):
     found = tune_threshold(trained_nlp, data, forms=FORMS_OF_LABELS, grid=grid)
     by_set = found["scores_by_set"]
     assert set(by_set) == set(FORMS)
-    worst = {t: min(s[t] for s in by_set.values()) for t in found["scores"]}
+    # the described forms choose the threshold, the bare names their own
+    worst = {t: min(by_set[f][t] for f in ("project", "plain")) for t in found["scores"]}
     assert found["scores"] == worst
     assert worst[str(found["threshold"])] == max(worst.values())
+    assert found["name_scores"] == by_set["name"]
+    assert by_set["name"][str(found["name_threshold"])] == max(by_set["name"].values())
     alone = tune_threshold(trained_nlp, data, LABELS, grid=grid)
+    assert alone["name_threshold"] is None
     assert alone["scores"] == by_set["project"]
     assert (dict(ner.cfg["labels"]), ner.cfg["threshold"]) == own
 
@@ -116,8 +130,12 @@ def test_calibrate_with_seen_types_takes_the_best_mean_and_saves_it(trained_nlp,
     assert found["seen"]["scores"] == tune_threshold(trained_nlp, data, labels, grid=grid)["scores"]
     assert found["scores"] == {t: (unseen[t] + seen[t]) / 2 for t in unseen}
     assert found["scores"][str(found["threshold"])] == max(found["scores"].values())
+    # the names' curve comes from the one part with a name form
+    assert found["name_scores"] == found["unseen"]["name_scores"]
+    assert found["name_scores"][str(found["name_threshold"])] == max(found["name_scores"].values())
     saved = spacy.load(tmp_path / "calibrated")
     assert saved.get_pipe("zero_shot_ner").cfg["threshold"] == found["threshold"]
+    assert saved.get_pipe("zero_shot_ner").cfg["name_threshold"] == found["name_threshold"]
     assert saved.meta["juicer"]["calibration"]["rule"].startswith("best mean")
 
 

@@ -83,3 +83,14 @@ def test_an_empty_doc_decodes_to_nothing(nlp):
     empty = numpy.zeros((0, 1, 2), dtype="f")
     assert decode_exclusive(empty, "per_type", 0.5, token_kinds(doc)) == []
     assert decode_overlapping(empty, "per_type", 0.5, token_kinds(doc)) == []
+
+
+def test_each_type_column_is_decided_at_its_own_threshold():
+    # tokens 0-1 type 0 at 0.85, token 3 type 1 at 0.85: one threshold of 0.9 keeps neither;
+    # 0.9 for type 0 and 0.8 for type 1 (a bare name's own) keeps type 1 alone
+    probs = [[0.85, 0.0], [0.85, 0.0], [0.0, 0.0], [0.0, 0.85]]
+    assert decode_exclusive(_scores(probs), "per_type", 0.9) == []
+    per_column = numpy.array([0.9, 0.8])
+    for decode in (decode_exclusive, decode_overlapping):
+        found = decode(_scores(probs), "per_type", per_column)
+        assert [(s, e, j) for s, e, j, _ in found] == [(3, 4, 1)]

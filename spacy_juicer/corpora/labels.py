@@ -6,6 +6,7 @@ then its own description), or a ``.json`` / ``.jsonl`` file holding either.
 """
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import Dict, Iterable, Mapping, Optional, Union
@@ -18,6 +19,21 @@ LabelsLike = Union[Mapping[str, str], Iterable[str], str, Path, None]
 
 class LabelError(ValueError):
     """Labels that cannot be used: empty, duplicated or malformed."""
+
+
+# a sentence's punctuation: a type text with none of it, in a few words, is a name
+_SENTENCE_MARKS = re.compile(r"[.,;:!?]")
+MAX_NAME_WORDS = 4
+
+
+def is_bare_name(text: str) -> bool:
+    """Whether a type is given by its name alone ("gene", "cell line", "gene or gene
+    product"), not described: at most ``MAX_NAME_WORDS`` words and no sentence punctuation.
+    The student scores a bare name on another scale than a sentence (its probabilities for
+    the same mentions run higher), so the component decides names at a threshold of their
+    own (``name_threshold``), which ``calibrate`` chooses on the dev types' names."""
+    words = text.split()
+    return 0 < len(words) <= MAX_NAME_WORDS and not _SENTENCE_MARKS.search(text)
 
 
 def read_json_file(path: Union[str, Path], what: str) -> object:

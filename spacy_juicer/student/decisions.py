@@ -15,7 +15,7 @@ Targets are token arrays: 0 for no entity, ``j + 1`` for type column ``j``.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy
 
@@ -23,6 +23,7 @@ from .span_edges import cut
 
 NEGATIVE_CLASSES = ("per_type", "max")
 Decoded = List[Tuple[int, int, int, float]]  # (start, end, type column, score)
+Thresholds = Union[float, numpy.ndarray]  # one for every type column, or one each
 
 
 BALANCES = ("tokens", "per_type", "per_role")
@@ -273,11 +274,17 @@ def _pieces(start: int, end: int, kinds: Optional[numpy.ndarray]) -> List[Tuple[
     return [(start, end)] if kinds is None else cut(start, end, kinds)
 
 
+def column_thresholds(threshold: Thresholds, n_types: int) -> numpy.ndarray:
+    """``(K,)`` thresholds, one a type column: one number for all, or one each."""
+    return numpy.broadcast_to(numpy.asarray(threshold, dtype="d"), (n_types,))
+
+
 def decode_exclusive(
-    scores: numpy.ndarray, negative_class: str, threshold: float, kinds: Optional[numpy.ndarray] = None
+    scores: numpy.ndarray, negative_class: str, threshold: Thresholds, kinds: Optional[numpy.ndarray] = None
 ) -> Decoded:
     """IO decoding for ``doc.ents``: one type or none per token; runs of one type are spans,
-    kept when the mean probability of their tokens reaches ``threshold``.
+    kept when the mean probability of their tokens reaches ``threshold`` (one number, or one
+    per type column: ``column_thresholds``).
 
     ``max``: argmax of the softmax over [no entity, types] (SMXM). ``per_type``: the most
     probable type, when its own probability reaches min(0.5, threshold). ``kinds`` (the
@@ -286,11 +293,12 @@ def decode_exclusive(
     """
     if scores.shape[0] == 0 or scores.shape[1] == 0:
         return []
+    thresholds = column_thresholds(threshold, scores.shape[1])
     if negative_class == "per_type":
         probs = _sigmoid(scores[:, :, 0] - scores[:, :, 1])
         best = probs.argmax(axis=1)
         best_p = probs[numpy.arange(len(best)), best]
-        tags = numpy.where(best_p >= min(0.5, threshold), best + 1, 0)
+        tags = numpy.where(best_p >= numpy.minimum(0.5, thresholds[best]), best + 1, 0)
         full = numpy.concatenate([1.0 - best_p[:, None], probs], axis=1)
     else:
         neg = scores[:, :, 1].max(axis=1, keepdims=True)
@@ -300,20 +308,21 @@ def decode_exclusive(
     for run_start, run_end, value in _runs(tags):
         for start, end in _pieces(run_start, run_end, kinds):
             score = float(full[start:end, value].mean())
-            if score >= threshold:
+            if score >= thresholds[value - 1]:
                 found.append((start, end, value - 1, score))
     return found
 
 
 def decode_overlapping(
-    scores: numpy.ndarray, negative_class: str, threshold: float, kinds: Optional[numpy.ndarray] = None
+    scores: numpy.ndarray, negative_class: str, threshold: Thresholds, kinds: Optional[numpy.ndarray] = None
 ) -> Decoded:
     """Each type on its own (type vs no entity), so spans of different types may overlap;
     ``kinds`` as in ``decode_exclusive``."""
     probs = type_probabilities(scores, negative_class)
+    thresholds = column_thresholds(threshold, probs.shape[1])
     found = []
     for j in range(probs.shape[1]):
-        for run_start, run_end, _ in _runs((probs[:, j] >= threshold).astype("i")):
+        for run_start, run_end, _ in _runs((probs[:, j] >= thresholds[j]).astype("i")):
             for start, end in _pieces(run_start, run_end, kinds):
                 found.append((start, end, j, float(probs[start:end, j].mean())))
     found.sort(key=lambda f: (f[0], f[1], f[2]))

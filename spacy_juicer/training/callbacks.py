@@ -72,6 +72,7 @@ def make_dev_threshold(
             docs, [eg.reference for eg in examples], metric=metric, label_sets=label_sets, **options
         )
         pipe.cfg["threshold"] = found["threshold"]
+        pipe.cfg["name_threshold"] = found.get("name_threshold")
         nlp.meta.setdefault("juicer", {})["calibration"] = {**found, "data": "dev corpus", "step": step}
 
     return before_update
