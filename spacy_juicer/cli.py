@@ -356,6 +356,32 @@ def describe_cmd(
     )
 
 
+@app.command("describe-names")
+def describe_names_cmd(
+    names: List[str] = typer.Argument(..., help="Type names, as you would give them to the pipeline (e.g. gene drug \"cell line\")"),
+    output: Path = typer.Option(..., "--output", "-o", help="Labels file to write: {\"name\": \"description\"}, for --labels or set_labels"),
+    config: Optional[Path] = typer.Option(Path("configs/describe_short.cfg"), "--config", "-c", help="spacy-llm config of the describer (\\[task] Describe.v1 and \\[model])"),
+    domain: str = typer.Option(DEFAULT_DOMAIN, "--domain", help="The domain the types are asked about: 'In <domain>, what is <name>?'"),
+    known: Optional[Path] = typer.Option(None, "--known", help="Labels file of types the model was trained on (e.g. describe's corpus/descriptions.json): a name found there takes its description, with no call"),
+    no_teacher: bool = typer.Option(False, "--no-teacher", help="Ask no LLM: names not in --known stay bare names"),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Answer cache file (default: in the user cache, per model and settings)"),
+) -> None:
+    """Describe types given by name only: from the trained types' descriptions, else by the teacher (cached)."""
+    from .corpora.labels import read_labels_file
+    from .silver.describe import describe_names
+
+    errors = _teacher_errors()
+    try:
+        known_labels = read_labels_file(known) if known is not None else None
+        record = describe_names(names, output, None if no_teacher else config, domain=domain, known=known_labels,
+                                cache_path=cache)
+    except errors as err:
+        _fail(err)
+    for name in record["names"]:
+        typer.echo(f"{name} [{record['sources'][name]}]: {record['descriptions'][name]}")
+    typer.echo(f"{len(record['names'])} names -> {output}: {record['calls']} calls, {record['cache_hits']} cache hits")
+
+
 @app.command("views")
 def views_cmd(
     corpus: Path = typer.Argument(..., help="DocBin of the types' mentions: the silver corpus (critic) or a gold part (split)"),

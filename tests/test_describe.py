@@ -20,7 +20,7 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from spacy_juicer.silver.describe import describe, join_views, top_domains, type_domains
+from spacy_juicer.silver.describe import describe, describe_names, join_views, name_key, top_domains, type_domains
 from spacy_juicer.teacher.describe.parser import clean_description
 from spacy_juicer.teacher.describe.task import describe_doc, make_describe_task
 from spacy_juicer.teacher.models.replay import Replay
@@ -147,3 +147,75 @@ def test_describe_limit_top_domains_and_cli(tmp_path):
     assert run["queries"] == 2 and run["calls"] == 2
     bad = CliRunner().invoke(app, ["describe", str(tmp_path / "missing.spacy"), str(out), "--config", str(config)])
     assert bad.exit_code == 1 and "does not exist" in bad.output
+
+
+NAME_ANSWERS = DATA / "describe_names_answers.jsonl"  # the embedded teacher's answers (configs/describe_short.cfg)
+
+
+def write_short_config(tmp_path: Path) -> Path:
+    shipped = Path(__file__).parents[1] / "spacy_juicer" / "teacher" / "describe"
+    path = tmp_path / "describe_short.cfg"
+    path.write_text(
+        f'[task]\n@llm_tasks = "spacy_juicer.Describe.v1"\ntemplate = "{shipped / "short.jinja"}"\n'
+        'n_examples = 3\nmax_words = 30\n\n'
+        f'[task.examples]\n@misc = "spacy.FewShotReader.v1"\npath = "{shipped / "short_examples.json"}"\n\n'
+        f'[model]\n@llm_models = "spacy_juicer.Replay.v1"\npath = "{NAME_ANSWERS}"\n'
+    )
+    return path
+
+
+def test_name_key():
+    assert name_key("Diseases") == name_key("disease") == name_key(" Disease ") == "disease"
+    assert name_key("Cell lines") == "cell line" and name_key("Therapies") == name_key("therapy")
+    assert name_key("Virus") == "virus" and name_key("DNA") == "dna" and name_key("Species") == name_key("species")
+    assert name_key("Gene") != name_key("Genus")
+
+
+def test_describe_names_known_teacher_and_cache(tmp_path, monkeypatch):
+    config, cache = write_short_config(tmp_path), tmp_path / "answers.jsonl"
+    known = {"Disease": "A disorder of structure or function in a living thing.", "Cell line": "Cell line"}
+    out = tmp_path / "labels.json"
+    record = describe_names(["Diseases", "gene", "cell line"], out, config, known=known, cache_path=cache, progress=False)
+    # a trained type's description costs no call; a known type with no description is asked
+    assert record["sources"] == {"Diseases": "known:Disease", "gene": "teacher", "cell line": "teacher"}
+    assert (record["calls"], record["cache_hits"]) == (2, 0)
+    labels = json.loads(out.read_text())
+    assert list(labels) == ["Diseases", "gene", "cell line"]
+    assert labels["Diseases"] == known["Disease"]
+    assert labels["gene"] != "gene" and len(labels["gene"].split()) > 4
+
+    def refuse(self, prompts):
+        raise AssertionError("the model was asked again")
+
+    monkeypatch.setattr(Replay, "__call__", refuse)
+    again = describe_names(["gene", "cell line"], None, config, cache_path=cache, progress=False)
+    assert (again["calls"], again["cache_hits"]) == (0, 2)
+    assert again["descriptions"] == {"gene": labels["gene"], "cell line": labels["cell line"]}
+    # without a describer, names stay names
+    bare = describe_names(["gene", "Disease"], None, None, known=known)
+    assert bare["descriptions"] == {"gene": "gene", "Disease": known["Disease"]} and bare["calls"] == 0
+    with pytest.raises(ValueError, match="given twice"):
+        describe_names(["gene", " gene"], None, None)
+    with pytest.raises(ValueError, match="non-empty"):
+        describe_names([], None, None)
+
+
+def test_describe_names_cli(tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_juicer.cli import app
+
+    known = tmp_path / "known.json"
+    known.write_text(json.dumps({"Disease": "A disorder of structure or function in a living thing."}))
+    out = tmp_path / "labels.json"
+    args = ["describe-names", "disease", "gene", "--output", str(out), "--known", str(known)]
+    result = CliRunner().invoke(app, args + ["--config", str(write_short_config(tmp_path)), "--cache", str(tmp_path / "c.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert "disease [known:Disease]" in result.output and "gene [teacher]" in result.output
+    assert json.loads(out.read_text())["disease"].startswith("A disorder")
+    result = CliRunner().invoke(app, args + ["--no-teacher"])
+    assert result.exit_code == 0 and json.loads(out.read_text())["gene"] == "gene"
+    # a prompt with no recorded answer is an error that names it, not an empty description
+    result = CliRunner().invoke(app, ["describe-names", "spleen", "--output", str(out), "--config",
+                                      str(write_short_config(tmp_path)), "--cache", str(tmp_path / "d.jsonl")])
+    assert result.exit_code == 1 and "spleen" in result.output

@@ -81,6 +81,32 @@ def load_describer(config_path: PathLike, overrides: Optional[Dict[str, Any]] = 
 
 
 
+def ask(task: Any, model: Any, cache: AnswerCache, queries: List[Tuple[str, Optional[str]]], vocab: Any, *,
+        batch_size: Optional[int] = None, progress: bool = True, desc: str = "describe") -> Tuple[Dict[Tuple[str, Optional[str]], Optional[str]], Counter]:
+    """Ask the describer about each (type, domain) pair through the answer cache: a pair asked
+    before, with the same prompt and model, costs no call. Returns ({pair: cleaned answer or
+    None}, the run's counts)."""
+    from ..teacher.describe.task import describe_doc
+
+    identity = model_identity(model)
+    rendered = {}  # (type, domain) -> (prompts, shards)
+    for query in queries:
+        prompts, shards = next(iter(task.generate_prompts([describe_doc(vocab, *query)])))
+        rendered[query] = (list(prompts), list(shards))
+    views: Dict[Tuple[str, Optional[str]], Optional[str]] = {}
+
+    def parse(query: Tuple[str, Optional[str]], answer: Optional[str]) -> str:
+        record = next(iter(task.parse_responses([rendered[query][1]], [[answer]]))).user_data[RECORD_KEY]
+        views[query] = record["description"]
+        return record["status"]
+
+    counts = run_llm(
+        model, cache, identity, queries, prompt=lambda query: rendered[query][0][0],
+        parse=parse, batch_size=batch_size, progress=progress, desc=desc, unit="query",
+    )
+    return views, counts
+
+
 def describe(
     silver_path: PathLike,
     output_path: PathLike,
@@ -105,27 +131,11 @@ def describe(
     types = [t for t, _ in sorted(freq.items(), key=lambda kv: (-kv[1], kv[0]))]
     if limit:
         types = types[:limit]
-    from ..teacher.describe.task import describe_doc
-
     queries = [(t, d) for t in types for d in top_domains(domains[t], top_k)]
     identity = model_identity(model)
     cache = AnswerCache(Path(cache_path) if cache_path else default_cache_path(identity, prefix="describe-"))
-    views: Dict[Tuple[str, str], Optional[str]] = {}
     started = time.perf_counter()
-    rendered = {}  # (type, domain) -> (prompts, shards)
-    for query in queries:
-        prompts, shards = next(iter(task.generate_prompts([describe_doc(nlp.vocab, *query)])))
-        rendered[query] = (list(prompts), list(shards))
-
-    def parse(query: Tuple[str, str], answer: Optional[str]) -> str:
-        record = next(iter(task.parse_responses([rendered[query][1]], [[answer]]))).user_data[RECORD_KEY]
-        views[query] = record["description"]
-        return record["status"]
-
-    counts = run_llm(
-        model, cache, identity, queries, prompt=lambda query: rendered[query][0][0],
-        parse=parse, batch_size=batch_size, progress=progress, desc="describe", unit="query",
-    )
+    views, counts = ask(task, model, cache, queries, nlp.vocab, batch_size=batch_size, progress=progress)
     descriptions: Dict[str, str] = {}
     per_type: Dict[str, Any] = {}
     fallback = []
@@ -157,3 +167,90 @@ def describe(
     }
     srsly.write_json(output_path.with_suffix(".run.json"), record)
     return record
+
+
+def name_key(name: str) -> str:
+    """How a type name is matched against known types: case, spacing and a regular plural of
+    the last word do not count ("Diseases", "disease" and "Disease" are one type)."""
+    words = " ".join(name.split()).lower().split(" ")
+    last = words[-1]
+    if len(last) > 4 and last.endswith("ies"):
+        last = last[:-3] + "y"
+    elif len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        last = last[:-1]
+    return " ".join(words[:-1] + [last])
+
+
+def describe_names(
+    names: List[str],
+    output_path: Optional[PathLike],
+    config_path: Optional[PathLike],
+    *,
+    domain: str = DEFAULT_DOMAIN,
+    known: Optional[Dict[str, str]] = None,
+    cache_path: Optional[PathLike] = None,
+    batch_size: Optional[int] = None,
+    progress: bool = True,
+    overrides: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """Descriptions for types a user gives by name only (item 3 of "Meaning, not wording").
+
+    A name that matches a ``known`` type (``name_key``: e.g. the silver types' descriptions the
+    model was trained on) takes that type's description and costs no call; every other name is
+    asked of the describer in ``domain`` (one call per new name and domain: answers are cached
+    like ``describe``'s), unless ``config_path`` is None, when it stays a bare name. An empty
+    answer leaves the name as its own description. Writes ``{name: description}`` (the names as
+    given, in their order) to ``output_path`` when given; returns the run record with the
+    descriptions and where each came from."""
+    names = [" ".join(str(n).split()) for n in names]
+    if not names or any(not n for n in names):
+        raise ValueError("describe_names needs one or more non-empty type names.")
+    if len(set(names)) != len(names):
+        raise ValueError(f"describe_names: a name is given twice in {names}.")
+    by_key: Dict[str, Tuple[str, str]] = {}
+    for type_name, description in (known or {}).items():
+        if description and description.strip() and description.strip() != type_name:
+            by_key.setdefault(name_key(type_name), (type_name, " ".join(description.split())))
+    descriptions: Dict[str, str] = {}
+    sources: Dict[str, str] = {}
+    to_ask = []
+    for name in names:
+        match = by_key.get(name_key(name))
+        if match is not None:
+            descriptions[name], sources[name] = match[1], f"known:{match[0]}"
+        else:
+            to_ask.append(name)
+    started = time.perf_counter()
+    counts: Counter = Counter()
+    identity: Optional[Dict[str, Any]] = None
+    model: Any = None
+    cache_file: Optional[str] = None
+    if to_ask and config_path is not None:
+        task, model, _ = load_describer(config_path, overrides)
+        identity = model_identity(model)
+        cache = AnswerCache(Path(cache_path) if cache_path else default_cache_path(identity, prefix="describe-"))
+        cache_file = str(cache.path)
+        views, counts = ask(task, model, cache, [(n, domain) for n in to_ask], spacy.blank("en").vocab,
+                            batch_size=batch_size, progress=progress, desc="describe names")
+        for name in to_ask:
+            answer = views.get((name, domain))
+            descriptions[name], sources[name] = (answer, "teacher") if answer else (name, "name")
+    else:
+        for name in to_ask:
+            descriptions[name], sources[name] = name, "name"
+    descriptions = {name: descriptions[name] for name in names}
+    if output_path is not None:
+        output_path = Path(output_path)
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(output_path, descriptions)
+    return {
+        "names": names,
+        "domain": domain,
+        "config": None if config_path is None else str(config_path),
+        "model": identity,
+        "descriptions": descriptions,
+        "sources": {name: sources[name] for name in names},
+        **run_counts(counts, model),
+        "cache": cache_file,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
