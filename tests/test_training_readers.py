@@ -181,3 +181,29 @@ def test_kp_type_sampling_by_frequency_favours_frequent_types(silver):
     assert 0.7 < draws["uniform"]["Symptom"] / draws["uniform"]["City"] < 1.4
     with pytest.raises(ValueError, match="type_sampling"):
         KnowledgePretrainingCorpus(path / "silver.spacy", path / "descriptions.json", type_sampling="zipf")
+
+
+def test_kp_reader_never_describes_a_doc_by_its_own_mentions(silver):
+    """The examples views list a type's frequent mentions; a doc holding one of them gets
+    another view of that type (else the student learns to copy the listed words)."""
+    from spacy_juicer.corpora.views import spells_out
+
+    nlp, path = silver
+    views = {t: [f"A {t.lower()} of some kind.", t.lower()] for t in TYPES}
+    views["Drug"].append("Drug, such as aspirin or cisplatin.")
+    views["Symptom"].append("Symptom, such as fever or pain.")
+    srsly.write_json(path / "views.json", views)
+    counts = {}
+    for avoid in (True, False):
+        corpus = KnowledgePretrainingCorpus(path / "silver.spacy", path / "descriptions.json", min_types=8, max_types=8,
+                                            negatives_per_step=0, epochs_per_step=1, seed=0, views=path / "views.json",
+                                            avoid_own_mentions=avoid)
+        copied = listed = 0
+        for _ in range(40):
+            for eg in corpus(nlp):
+                labels = get_doc_labels(eg.predicted)
+                copied += any(spells_out(labels[e.label_], [e.text]) for e in eg.reference.ents)
+                listed += labels["Drug"].startswith("Drug, such as")
+        counts[avoid] = (copied, listed)
+    assert counts[True][0] == 0 and counts[False][0] > 0
+    assert counts[True][1] > 0  # still drawn for the docs that do not mention aspirin or cisplatin

@@ -22,7 +22,7 @@ import random
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from .forms import readable_name
 from .labels import LabelError, read_json_file
@@ -129,6 +129,42 @@ def write_views(views: Mapping[str, Sequence[str]], path: PathLike) -> Path:
     return path
 
 
-def draw(views: Mapping[str, Sequence[str]], types: Iterable[str], rng: random.Random) -> Dict[str, str]:
-    """One view per type, each drawn at random."""
-    return {t: rng.choice(list(views[t])) for t in types}
+MIN_SPELLED_CHARS = 3
+
+
+def spells_out(view: str, mentions: Iterable[str]) -> bool:
+    """Whether ``view`` contains one of ``mentions`` as whole words (case aside): a description
+    that lists the very words a sentence marks lets the student copy the answer instead of
+    reading the meaning. Measured on the open silver: 16% of the views drawn for a type that a
+    sentence holds spelled out one of its mentions there (the examples views list each type's
+    most frequent mentions), and 59% of such (sentence, type) pairs had one."""
+    text = view.casefold()
+    for mention in mentions:
+        key = " ".join(mention.split()).casefold()
+        if len(key) >= MIN_SPELLED_CHARS and re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", text):
+            return True
+    return False
+
+
+def own_mentions(spans: Iterable[Any]) -> Dict[str, List[str]]:
+    """{type: the texts of its mentions} of a doc's spans."""
+    out: Dict[str, List[str]] = {}
+    for span in spans:
+        out.setdefault(span.label_, []).append(span.text)
+    return out
+
+
+def choose_view(views: Sequence[str], rng: random.Random, mentions: Iterable[str] = ()) -> str:
+    """A view drawn at random among those that do not spell out any of ``mentions`` (the
+    sentence's own mentions of the type); from all when every view does."""
+    mentions = list(mentions)
+    allowed = [v for v in views if not spells_out(v, mentions)] if mentions else list(views)
+    return rng.choice(allowed or list(views))
+
+
+def draw(views: Mapping[str, Sequence[str]], types: Iterable[str], rng: random.Random,
+         mentions: Optional[Mapping[str, Iterable[str]]] = None) -> Dict[str, str]:
+    """One view per type, each drawn at random; with ``mentions`` ({type: the sentence's
+    mentions of it}), never one that spells out a mention of its own type (``spells_out``)."""
+    mentions = mentions or {}
+    return {t: choose_view(list(views[t]), rng, mentions.get(t, ())) for t in types}

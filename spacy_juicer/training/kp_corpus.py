@@ -17,7 +17,7 @@ import logging
 import random
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
@@ -26,7 +26,7 @@ from spacy.util import filter_spans, registry
 
 from ..corpora.doc_labels import set_doc_labels
 from ..corpora.labels import LabelError, read_labels_file
-from ..corpora.views import read_views
+from ..corpora.views import choose_view, own_mentions, read_views
 
 logger = logging.getLogger("spacy_juicer.kp")
 # How a step draws its types: "uniform" (JUICER: every type alike) or by mention count to the
@@ -55,6 +55,7 @@ class KnowledgePretrainingCorpus:
         type_sampling: str = "uniform",
         seed: int = 0,
         views: Optional[PathLike] = None,
+        avoid_own_mentions: bool = True,
     ) -> None:
         if not 1 <= min_types <= max_types:
             raise ValueError("KP reader: need 1 <= min_types <= max_types.")
@@ -71,6 +72,8 @@ class KnowledgePretrainingCorpus:
         self.descriptions = read_labels_file(descriptions) if self.path is not None else {}
         # many wordings of each type (corpora/views.py): each doc of a step gets one at random
         self.views = read_views(views) if views and self.path is not None else None
+        # a doc's type is never described by a view that lists one of its mentions there
+        self.avoid_own_mentions = avoid_own_mentions
         self.spans_key = spans_key
         self.min_types, self.max_types = min_types, max_types
         self.negatives_per_step = negatives_per_step
@@ -163,14 +166,15 @@ class KnowledgePretrainingCorpus:
             reference.spans.clear()
             reference.ents = filter_spans([s for s in self._spans(silver) if s.label_ in keep])
             if self.views is not None:
-                labels = {t: self._view(t) for t in step_types}
+                mentions = own_mentions(reference.ents) if self.avoid_own_mentions else {}
+                labels = {t: self._view(t, mentions.get(t, ())) for t in step_types}
             set_doc_labels(reference, labels)
             predicted = set_doc_labels(nlp.make_doc(silver.text), labels)
             yield Example(predicted, reference)
 
-    def _view(self, label: str) -> str:
+    def _view(self, label: str, mentions: Iterable[str] = ()) -> str:
         views = self.views.get(label) if self.views is not None else None
-        return self.rng.choice(views) if views else self.descriptions[label]
+        return choose_view(views, self.rng, mentions) if views else self.descriptions[label]
 
 
 # ``[corpora.train]`` for knowledge pre-training on a silver DocBin (``critic``'s output) and
