@@ -24,7 +24,7 @@ def make_labelled_corpus(
     gold_preproc: bool = False,
     views: Optional[str] = None,
     seed: int = 0,
-    avoid_own_mentions: bool = True,
+    avoid_own_mentions: bool = False,
 ) -> Callable[[Language], Iterator[Example]]:
     """``spacy.Corpus.v1`` plus ``doc._.zero_shot_labels`` from a labels file on every doc.
 
@@ -33,7 +33,8 @@ def make_labelled_corpus(
     wordings, so that KF does not teach one house style again). ``avoid_own_mentions``: a doc
     never gets a view that spells out one of its own gold mentions of that type
     (``views.spells_out``: the examples views list gold mentions, which the student would
-    learn to copy)."""
+    learn to copy). Off by default: it cost the unseen types 8-12 points on seed 42
+    (``benchmarks/results/kp_scale/avoid_own_mentions/``)."""
     if not labels:
         raise LabelError("LabelledCorpus: give the labels file of the corpus's types (e.g. dev.labels.json).")
     descriptions = read_labels_file(labels)
