@@ -20,7 +20,8 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
-from spacy_juicer.silver.describe import describe, describe_names, join_views, name_key, top_domains, type_domains
+from spacy_juicer.silver.describe import describe, describe_names, join_views, top_domains, type_domains
+from spacy_juicer.silver.types import TypeMatcher
 from spacy_juicer.teacher.describe.parser import clean_description
 from spacy_juicer.teacher.describe.task import describe_doc, make_describe_task
 from spacy_juicer.teacher.models.replay import Replay
@@ -164,11 +165,12 @@ def write_short_config(tmp_path: Path) -> Path:
     return path
 
 
-def test_name_key():
-    assert name_key("Diseases") == name_key("disease") == name_key(" Disease ") == "disease"
-    assert name_key("Cell lines") == "cell line" and name_key("Therapies") == name_key("therapy")
-    assert name_key("Virus") == "virus" and name_key("DNA") == "dna" and name_key("Species") == name_key("species")
-    assert name_key("Gene") != name_key("Genus")
+def test_known_types_match_names_as_the_critic_does():
+    match = TypeMatcher(["Disease", "Cell line", "Therapy", "Virus", "DNA", "Species", "Gene"]).find
+    assert match("Diseases") == match("disease") == match(" Disease ") == "Disease"
+    assert match("Cell lines") == "Cell line" and match("Therapies") == "Therapy"
+    assert match("Virus") == "Virus" and match("DNA") == "DNA" and match("Species") == "Species"
+    assert match("Genus") is None and match("") is None
 
 
 def test_describe_names_known_teacher_and_cache(tmp_path, monkeypatch):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, Mapping, Optional, Union
 
@@ -26,6 +27,7 @@ _SENTENCE_MARKS = re.compile(r"[.,;:!?]")
 MAX_NAME_WORDS = 4
 
 
+@lru_cache(maxsize=4096)  # asked for every type of every doc the component annotates
 def is_bare_name(text: str) -> bool:
     """Whether a type is given by its name alone ("gene", "cell line", "gene or gene
     product"), not described: at most ``MAX_NAME_WORDS`` words and no sentence punctuation.

@@ -132,6 +132,15 @@ def write_views(views: Mapping[str, Sequence[str]], path: PathLike) -> Path:
 MIN_SPELLED_CHARS = 3
 
 
+def _mentions_pattern(mentions: Iterable[str]) -> Optional["re.Pattern[str]"]:
+    """One case-insensitive whole-word pattern for all the mentions long enough to be a copy."""
+    keys = {" ".join(m.split()).casefold() for m in mentions}
+    keys = sorted((k for k in keys if len(k) >= MIN_SPELLED_CHARS), key=len, reverse=True)
+    if not keys:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, keys)) + r")(?!\w)")
+
+
 def spells_out(view: str, mentions: Iterable[str]) -> bool:
     """Whether ``view`` contains one of ``mentions`` as whole words (case aside): a description
     that lists the very words a sentence marks lets the student copy the answer instead of
@@ -140,12 +149,8 @@ def spells_out(view: str, mentions: Iterable[str]) -> bool:
     most frequent mentions), and 59% of such (sentence, type) pairs had one. Yet training
     without them (the readers' ``avoid_own_mentions``) found fewer unseen genes, so the
     readers draw them by default."""
-    text = view.casefold()
-    for mention in mentions:
-        key = " ".join(mention.split()).casefold()
-        if len(key) >= MIN_SPELLED_CHARS and re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", text):
-            return True
-    return False
+    pattern = _mentions_pattern(mentions)
+    return pattern is not None and pattern.search(view.casefold()) is not None
 
 
 def own_mentions(spans: Iterable[Any]) -> Dict[str, List[str]]:
@@ -159,9 +164,11 @@ def own_mentions(spans: Iterable[Any]) -> Dict[str, List[str]]:
 def choose_view(views: Sequence[str], rng: random.Random, mentions: Iterable[str] = ()) -> str:
     """A view drawn at random among those that do not spell out any of ``mentions`` (the
     sentence's own mentions of the type); from all when every view does."""
-    mentions = list(mentions)
-    allowed = [v for v in views if not spells_out(v, mentions)] if mentions else list(views)
-    return rng.choice(allowed or list(views))
+    pattern = _mentions_pattern(mentions)
+    if pattern is None:
+        return rng.choice(views)
+    allowed = [v for v in views if not pattern.search(v.casefold())]
+    return rng.choice(allowed or views)
 
 
 def draw(views: Mapping[str, Sequence[str]], types: Iterable[str], rng: random.Random,
@@ -169,4 +176,4 @@ def draw(views: Mapping[str, Sequence[str]], types: Iterable[str], rng: random.R
     """One view per type, each drawn at random; with ``mentions`` ({type: the sentence's
     mentions of it}), never one that spells out a mention of its own type (``spells_out``)."""
     mentions = mentions or {}
-    return {t: choose_view(list(views[t]), rng, mentions.get(t, ())) for t in types}
+    return {t: choose_view(views[t], rng, mentions.get(t, ())) for t in types}

@@ -27,6 +27,7 @@ from ..teacher.cache import AnswerCache, default_cache_path
 from ..teacher.models.base import model_identity
 from ..teacher.runner import run_counts, run_llm
 from .critic import read_docs
+from .types import TypeMatcher
 
 PathLike = Union[str, Path]
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")
@@ -169,18 +170,6 @@ def describe(
     return record
 
 
-def name_key(name: str) -> str:
-    """How a type name is matched against known types: case, spacing and a regular plural of
-    the last word do not count ("Diseases", "disease" and "Disease" are one type)."""
-    words = " ".join(name.split()).lower().split(" ")
-    last = words[-1]
-    if len(last) > 4 and last.endswith("ies"):
-        last = last[:-3] + "y"
-    elif len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
-        last = last[:-1]
-    return " ".join(words[:-1] + [last])
-
-
 def describe_names(
     names: List[str],
     output_path: Optional[PathLike],
@@ -195,8 +184,8 @@ def describe_names(
 ) -> Dict[str, Any]:
     """Descriptions for types a user gives by name only (item 3 of "Meaning, not wording").
 
-    A name that matches a ``known`` type (``name_key``: e.g. the silver types' descriptions the
-    model was trained on) takes that type's description and costs no call; every other name is
+    A name that matches a ``known`` type (``types.TypeMatcher``: e.g. the silver types'
+    descriptions the model was trained on) takes that type's description and costs no call; every other name is
     asked of the describer in ``domain`` (one call per new name and domain: answers are cached
     like ``describe``'s), unless ``config_path`` is None, when it stays a bare name. An empty
     answer leaves the name as its own description. Writes ``{name: description}`` (the names as
@@ -207,17 +196,15 @@ def describe_names(
         raise ValueError("describe_names needs one or more non-empty type names.")
     if len(set(names)) != len(names):
         raise ValueError(f"describe_names: a name is given twice in {names}.")
-    by_key: Dict[str, Tuple[str, str]] = {}
-    for type_name, description in (known or {}).items():
-        if description and description.strip() and description.strip() != type_name:
-            by_key.setdefault(name_key(type_name), (type_name, " ".join(description.split())))
+    described = {t: " ".join(d.split()) for t, d in (known or {}).items() if d and d.strip() and d.strip() != t}
+    matcher = TypeMatcher(described)  # the critic's rule: case, spacing and a plural do not count
     descriptions: Dict[str, str] = {}
     sources: Dict[str, str] = {}
     to_ask = []
     for name in names:
-        match = by_key.get(name_key(name))
+        match = matcher.find(name)
         if match is not None:
-            descriptions[name], sources[name] = match[1], f"known:{match[0]}"
+            descriptions[name], sources[name] = described[match], f"known:{match}"
         else:
             to_ask.append(name)
     started = time.perf_counter()

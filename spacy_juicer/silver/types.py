@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Callable, Dict, Iterable, List, Optional, Set
+from typing import Callable, Dict, Iterable, List, Optional
 
 _SPACES = re.compile(r"[\s_\-]+")
 _EDGE = "\"'“”‘’`.,;:!?()[]{}*"
@@ -103,18 +103,25 @@ class TypeMatcher:
 
     def __init__(self, names: Iterable[str], singularize: Optional[Singularize] = None) -> None:
         self.singularize = singularize
-        self.keys: Set[str] = set()
+        self.keys: Dict[str, str] = {}  # a key of a listed name, or of its singular -> that name
         for name in names:
             key = type_key(name)
             if key:
-                self.keys.add(key)
-                self.keys.update(singular_keys(key, singularize))
+                for variant in [key] + singular_keys(key, singularize):
+                    self.keys.setdefault(variant, name)
 
     def __bool__(self) -> bool:
         return bool(self.keys)
 
     def __call__(self, label: str) -> bool:
+        return self.find(label) is not None
+
+    def find(self, label: str) -> Optional[str]:
+        """The listed name that ``label`` is a variant of (the first listed, on a tie), or None."""
         key = type_key(label)
         if not key:
-            return False
-        return key in self.keys or any(k in self.keys for k in singular_keys(key, self.singularize))
+            return None
+        for variant in [key] + singular_keys(key, self.singularize):
+            if variant in self.keys:
+                return self.keys[variant]
+        return None
