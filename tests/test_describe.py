@@ -150,7 +150,7 @@ def test_describe_limit_top_domains_and_cli(tmp_path):
     assert bad.exit_code == 1 and "does not exist" in bad.output
 
 
-NAME_ANSWERS = DATA / "describe_names_answers.jsonl"  # the embedded teacher's answers (configs/describe_short.cfg)
+NAME_ANSWERS = DATA / "describe_names_answers.jsonl"  # the embedded teacher's answers (configs/describe_short.cfg), and one empty
 
 
 def write_short_config(tmp_path: Path) -> Path:
@@ -196,6 +196,11 @@ def test_describe_names_known_teacher_and_cache(tmp_path, monkeypatch):
     # without a describer, names stay names
     bare = describe_names(["gene", "Disease"], None, None, known=known)
     assert bare["descriptions"] == {"gene": "gene", "Disease": known["Disease"]} and bare["calls"] == 0
+    # an empty answer (the replay file's last line, written for this test): the name stays
+    monkeypatch.undo()
+    empty = describe_names(["tissue"], None, config, cache_path=cache, progress=False)
+    assert empty["descriptions"] == {"tissue": "tissue"} and empty["sources"] == {"tissue": "name"}
+    assert empty["statuses"] == {"empty": 1}
     with pytest.raises(ValueError, match="given twice"):
         describe_names(["gene", " gene"], None, None)
     with pytest.raises(ValueError, match="non-empty"):
@@ -221,3 +226,6 @@ def test_describe_names_cli(tmp_path):
     result = CliRunner().invoke(app, ["describe-names", "spleen", "--output", str(out), "--config",
                                       str(write_short_config(tmp_path)), "--cache", str(tmp_path / "d.jsonl")])
     assert result.exit_code == 1 and "spleen" in result.output
+    result = CliRunner().invoke(app, ["describe-names", "gene", "--output", str(out), "--no-teacher",
+                                      "--known", str(tmp_path / "missing.json")])
+    assert result.exit_code == 1 and "does not exist" in result.output
