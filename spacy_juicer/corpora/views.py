@@ -144,9 +144,10 @@ def _mentions_pattern(mentions: Iterable[str]) -> Optional["re.Pattern[str]"]:
 def spells_out(view: str, mentions: Iterable[str]) -> bool:
     """Whether ``view`` contains one of ``mentions`` as whole words (case aside): a description
     that lists the very words a sentence marks lets the student copy the answer instead of
-    reading the meaning. Measured on the open silver: 16% of the views drawn for a type that a
-    sentence holds spelled out one of its mentions there (the examples views list each type's
-    most frequent mentions), and 59% of such (sentence, type) pairs had one. Yet training
+    reading the meaning. Measured on the open silver (``benchmarks/view_copies.py``): 15.6% of
+    the views drawn for a type that a sentence holds spelled out one of its mentions there (the
+    examples views list each type's most frequent mentions), and 58.5% of such (sentence, type)
+    pairs had one. Yet training
     without them (the readers' ``avoid_own_mentions``) found fewer unseen genes, so the
     readers draw them by default."""
     pattern = _mentions_pattern(mentions)
