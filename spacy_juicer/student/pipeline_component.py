@@ -28,6 +28,7 @@ from ..corpora.doc_labels import get_doc_labels, set_doc_labels
 from ..corpora.labels import LabelError, LabelsLike, is_bare_name, normalize_labels
 from .caches import clear_caches
 from .decisions import check_balance, check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
+from .definitions import agree, with_definitions
 from .frozen_head import freeze_parts
 from .negatives import BUILTIN, load_negative_pool
 from .span_edges import token_kinds
@@ -120,6 +121,7 @@ DEFAULT_SCORE_WEIGHTS = {
         "mask_prob": 0.7,
         "overwrite_ents": True,
         "trim_spans": True,
+        "check_examples": True,
         "scorer": {"@scorers": "spacy_juicer.zero_shot_ner_scorer.v1"},
     },
     default_score_weights=DEFAULT_SCORE_WEIGHTS,
@@ -145,6 +147,7 @@ def make_zero_shot_ner(
     mask_prob: float,
     overwrite_ents: bool,
     trim_spans: bool,
+    check_examples: bool,
     scorer: Optional[Callable],
 ) -> "ZeroShotNER":
     """Create a zero-shot NER component.
@@ -182,6 +185,10 @@ def make_zero_shot_ner(
     trim_spans: cut each decoded run to the edges a mention has: split at commas and
         semicolons, no punctuation or lower-case stop word at either end (``span_edges.py``);
         false keeps the runs as they are.
+    check_examples: a type described with examples ("..., such as diabetes or cancer") is
+        also read without them, and a token is of that type only where both readings find
+        it (``definitions.py``): examples raise the scores of every mention-like span, other
+        types' too. Costs one more column per such type at prediction; training is unchanged.
     """
     settings = dict(locals())  # every other argument is a setting of the component, by name
     for argument in ("nlp", "name", "model"):
@@ -215,6 +222,7 @@ class ZeroShotNER(TrainablePipe):
         mask_prob: float = 0.7,
         overwrite_ents: bool = True,
         trim_spans: bool = True,
+        check_examples: bool = True,
         scorer: Optional[Callable] = None,
     ) -> None:
         check_threshold(threshold)
@@ -254,6 +262,7 @@ class ZeroShotNER(TrainablePipe):
             "mask_prob": mask_prob,
             "overwrite_ents": overwrite_ents,
             "trim_spans": bool(trim_spans),
+            "check_examples": bool(check_examples),
         }
 
     # ------------------------------------------------------------------ labels
@@ -408,7 +417,14 @@ class ZeroShotNER(TrainablePipe):
         docs = list(docs)
         if not docs:
             return []
-        return self.model.predict(self._model_input(docs))
+        inputs = self._model_input(docs)
+        if not self.cfg.get("check_examples"):
+            return self.model.predict(inputs)
+        read_twice, pairs = with_definitions(inputs)
+        if read_twice is inputs:
+            return self.model.predict(inputs)
+        n_types = [len(inputs.labels_of(d)) for d in range(len(docs))]
+        return agree(self.model.predict(read_twice), pairs, n_types, self.model.ops.xp)
 
     def threshold_for(self, text: str) -> float:
         """The decision threshold of a type given by ``text`` (its description, or its name
@@ -574,7 +590,8 @@ class ZeroShotNER(TrainablePipe):
     # ------------------------------------------------------------------ one prediction path
     @contextmanager
     def using(
-        self, labels: LabelsLike = None, threshold: Optional[float] = None, name_threshold: Optional[float] = None
+        self, labels: LabelsLike = None, threshold: Optional[float] = None, name_threshold: Optional[float] = None,
+        check_examples: Optional[bool] = None,
     ) -> Iterator["ZeroShotNER"]:
         """Predict with these labels and/or these thresholds inside the block; the component's
         own labels and thresholds are back afterwards, whatever happens inside::
@@ -583,8 +600,9 @@ class ZeroShotNER(TrainablePipe):
                 docs = list(nlp.pipe(texts))
 
         ``threshold`` alone serves every type, names too; ``name_threshold`` sets the bare
-        names' own."""
-        saved = (dict(self.cfg["labels"]), self.cfg["threshold"], self.cfg.get("name_threshold"))
+        names' own; ``check_examples`` turns the second reading of examples on or off."""
+        saved = (dict(self.cfg["labels"]), self.cfg["threshold"], self.cfg.get("name_threshold"),
+                 self.cfg.get("check_examples", False))
         try:
             if labels is not None:
                 self.set_labels(labels)
@@ -593,9 +611,12 @@ class ZeroShotNER(TrainablePipe):
                 self.cfg["name_threshold"] = None
             if name_threshold is not None:
                 self.cfg["name_threshold"] = check_threshold(name_threshold)
+            if check_examples is not None:
+                self.cfg["check_examples"] = bool(check_examples)
             yield self
         finally:
-            self.cfg["labels"], self.cfg["threshold"], self.cfg["name_threshold"] = saved
+            (self.cfg["labels"], self.cfg["threshold"], self.cfg["name_threshold"],
+             self.cfg["check_examples"]) = saved
 
     def copy_for_prediction(self, doc: Doc) -> Doc:
         """The same tokens with no annotation and no per-doc labels: what a user's text would be
