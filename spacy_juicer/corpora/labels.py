@@ -38,49 +38,6 @@ def is_bare_name(text: str) -> bool:
     return 0 < len(words) <= MAX_NAME_WORDS and not _SENTENCE_MARKS.search(text)
 
 
-# where a description starts listing examples: "..., such as diabetes or cancer", "e.g. 'p53'"
-_EXAMPLES = re.compile(
-    r"(?:(?P<open>\s*\(\s*)|,\s*|;\s*|\s+|^)"
-    r"(?:such as|e\.\s?g\.|for example|for instance|including|examples? (?:include|are))(?=[\s,:]|$)",
-    re.IGNORECASE,
-)
-# a sentence's end: a full stop after a lower-case word, a digit or a quote, then a capital
-_SENTENCE_END = re.compile(r"(?<=[a-z0-9)'\"\]])\.\s+(?=[A-Z])")
-
-
-@lru_cache(maxsize=4096)  # asked for every described type of every batch the component predicts
-def without_examples(text: str) -> Optional[str]:
-    """The description ``text`` without its examples ("A disease, such as diabetes or cancer."
-    -> "A disease."), or None when it lists none or is nothing but examples. Each example
-    list is cut up to its sentence's end (or its closing bracket); the other sentences stay.
-    The student reads examples as a strong cue: any mention-like span scores higher with them,
-    so the component also reads a described type without its examples
-    (``ZeroShotNER``'s ``check_examples``)."""
-    kept, rest, cut = [], text, False
-    while True:
-        found = _EXAMPLES.search(rest)
-        if found is None:
-            kept.append(rest)
-            break
-        cut = True
-        kept.append(rest[: found.start()])
-        tail = rest[found.end():]
-        if found.group("open"):
-            close = tail.find(")")
-            rest = tail[close + 1:] if close >= 0 else ""
-            continue
-        end = _SENTENCE_END.search(tail)
-        rest = ". " + tail[end.end():] if end else ""
-    if not cut:
-        return None
-    definition = " ".join("".join(kept).split())
-    definition = re.sub(r"\s+([.,;:])", r"\1", definition)  # no space before a mark
-    definition = re.sub(r"[,;:]*\.+", ".", definition).strip(" ,;:.")  # ", ." -> "."
-    if not re.search(r"\w", definition):
-        return None
-    return definition + "."
-
-
 def read_json_file(path: Union[str, Path], what: str) -> object:
     """The JSON content of ``path``, or a LabelError naming ``what`` the file should be."""
     path = Path(path)

@@ -28,7 +28,7 @@ from ..corpora.doc_labels import get_doc_labels, set_doc_labels
 from ..corpora.labels import LabelError, LabelsLike, is_bare_name, normalize_labels
 from .caches import clear_caches
 from .decisions import check_balance, check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
-from .definitions import agree, with_definitions
+from .name_check import checked, join, with_names
 from .frozen_head import freeze_parts
 from .negatives import BUILTIN, load_negative_pool
 from .span_edges import token_kinds
@@ -121,7 +121,7 @@ DEFAULT_SCORE_WEIGHTS = {
         "mask_prob": 0.7,
         "overwrite_ents": True,
         "trim_spans": True,
-        "check_examples": True,
+        "check_names": True,
         "scorer": {"@scorers": "spacy_juicer.zero_shot_ner_scorer.v1"},
     },
     default_score_weights=DEFAULT_SCORE_WEIGHTS,
@@ -147,7 +147,7 @@ def make_zero_shot_ner(
     mask_prob: float,
     overwrite_ents: bool,
     trim_spans: bool,
-    check_examples: bool,
+    check_names: bool,
     scorer: Optional[Callable],
 ) -> "ZeroShotNER":
     """Create a zero-shot NER component.
@@ -185,10 +185,12 @@ def make_zero_shot_ner(
     trim_spans: cut each decoded run to the edges a mention has: split at commas and
         semicolons, no punctuation or lower-case stop word at either end (``span_edges.py``);
         false keeps the runs as they are.
-    check_examples: a type described with examples ("..., such as diabetes or cancer") is
-        also read without them, and a token is of that type only where both readings find
-        it (``definitions.py``): examples raise the scores of every mention-like span, other
-        types' too. Costs one more column per such type at prediction; training is unchanged.
+    check_names: a described type is also read by its name ("Disease" -> "disease"), and a
+        token is of that type only where both readings find it, each at its own threshold
+        (``name_check.py``): a description's examples raise the scores of every mention-like
+        span, other types' too. Costs one more column per described type at prediction;
+        training is unchanged. Turn it off for labels that are codes rather than names
+        (a label with a digit, such as "T047", is never read by name).
     """
     settings = dict(locals())  # every other argument is a setting of the component, by name
     for argument in ("nlp", "name", "model"):
@@ -222,7 +224,7 @@ class ZeroShotNER(TrainablePipe):
         mask_prob: float = 0.7,
         overwrite_ents: bool = True,
         trim_spans: bool = True,
-        check_examples: bool = True,
+        check_names: bool = True,
         scorer: Optional[Callable] = None,
     ) -> None:
         check_threshold(threshold)
@@ -262,7 +264,7 @@ class ZeroShotNER(TrainablePipe):
             "mask_prob": mask_prob,
             "overwrite_ents": overwrite_ents,
             "trim_spans": bool(trim_spans),
-            "check_examples": bool(check_examples),
+            "check_names": bool(check_names),
         }
 
     # ------------------------------------------------------------------ labels
@@ -418,21 +420,23 @@ class ZeroShotNER(TrainablePipe):
         if not docs:
             return []
         inputs = self._model_input(docs)
-        if not self.cfg.get("check_examples"):
-            return self.model.predict(inputs)
-        read_twice, pairs = with_definitions(inputs)
-        if read_twice is inputs:
-            return self.model.predict(inputs)
-        n_types = [len(inputs.labels_of(d)) for d in range(len(docs))]
-        return agree(self.model.predict(read_twice), pairs, n_types, self.model.ops.xp)
+        if self.cfg.get("check_names"):
+            labels = [self.labels_for(doc) for doc in docs]
+            if any(checked(doc_labels) for doc_labels in labels):
+                # each doc's scores then carry its checked types' names after its own columns
+                inputs = with_names(inputs, labels)
+        return self.model.predict(inputs)
+
+    def names_threshold(self) -> float:
+        """The threshold of a type read by its name: ``name_threshold`` when set, else
+        ``threshold``."""
+        name_threshold = self.cfg.get("name_threshold")
+        return self.cfg["threshold"] if name_threshold is None else name_threshold
 
     def threshold_for(self, text: str) -> float:
         """The decision threshold of a type given by ``text`` (its description, or its name
-        alone): ``name_threshold`` for a bare name when it is set, else ``threshold``."""
-        name_threshold = self.cfg.get("name_threshold")
-        if name_threshold is not None and is_bare_name(text):
-            return name_threshold
-        return self.cfg["threshold"]
+        alone): ``names_threshold`` for a bare name, else ``threshold``."""
+        return self.names_threshold() if is_bare_name(text) else self.cfg["threshold"]
 
     def set_annotations(self, docs: Iterable[Doc], scores: List[Any]) -> None:
         spans_key = self.cfg["spans_key"]
@@ -442,6 +446,8 @@ class ZeroShotNER(TrainablePipe):
             labels = list(described)
             threshold = numpy.array([self.threshold_for(d or t) for t, d in described.items()], dtype="d")
             values = self.model.ops.to_numpy(doc_scores)
+            if values.shape[1] > len(labels):  # predicted with the names' columns (check_names)
+                values = join(values, described, threshold, self.names_threshold(), self.model.ops.xp)
             kinds = token_kinds(doc) if self.cfg["trim_spans"] else None
             if spans_key is not None:
                 found = decode_overlapping(values, rule, threshold, kinds)
@@ -591,7 +597,7 @@ class ZeroShotNER(TrainablePipe):
     @contextmanager
     def using(
         self, labels: LabelsLike = None, threshold: Optional[float] = None, name_threshold: Optional[float] = None,
-        check_examples: Optional[bool] = None,
+        check_names: Optional[bool] = None,
     ) -> Iterator["ZeroShotNER"]:
         """Predict with these labels and/or these thresholds inside the block; the component's
         own labels and thresholds are back afterwards, whatever happens inside::
@@ -600,9 +606,9 @@ class ZeroShotNER(TrainablePipe):
                 docs = list(nlp.pipe(texts))
 
         ``threshold`` alone serves every type, names too; ``name_threshold`` sets the bare
-        names' own; ``check_examples`` turns the second reading of examples on or off."""
+        names' own; ``check_names`` turns the reading of described types by name on or off."""
         saved = (dict(self.cfg["labels"]), self.cfg["threshold"], self.cfg.get("name_threshold"),
-                 self.cfg.get("check_examples", False))
+                 self.cfg.get("check_names", False))
         try:
             if labels is not None:
                 self.set_labels(labels)
@@ -611,12 +617,12 @@ class ZeroShotNER(TrainablePipe):
                 self.cfg["name_threshold"] = None
             if name_threshold is not None:
                 self.cfg["name_threshold"] = check_threshold(name_threshold)
-            if check_examples is not None:
-                self.cfg["check_examples"] = bool(check_examples)
+            if check_names is not None:
+                self.cfg["check_names"] = bool(check_names)
             yield self
         finally:
             (self.cfg["labels"], self.cfg["threshold"], self.cfg["name_threshold"],
-             self.cfg["check_examples"]) = saved
+             self.cfg["check_names"]) = saved
 
     def copy_for_prediction(self, doc: Doc) -> Doc:
         """The same tokens with no annotation and no per-doc labels: what a user's text would be
@@ -637,16 +643,19 @@ class ZeroShotNER(TrainablePipe):
         scores: Sequence[Any],
         grid: Sequence[float] = THRESHOLD_GRID,
         metric: str = "span_macro_f",
+        name_threshold: Optional[float] = None,
     ) -> Dict[str, float]:
         """``metric`` of the predictions ``scores`` decoded at each threshold of ``grid``: a
-        re-decode per threshold, the model does not run again."""
+        re-decode per threshold, the model does not run again. ``name_threshold``: the bare
+        names' threshold meanwhile (the described types' check by name, ``check_names``, is
+        held to it); None: each threshold of the grid serves the names too."""
         grid = check_grid(grid)
         if not (len(docs) == len(references) == len(scores)):
             raise ValueError(f"{len(docs)} docs, {len(references)} references, {len(scores)} scores.")
         by_threshold: Dict[str, float] = {}
         for threshold in grid:
             decoded = [doc.copy() for doc in docs]
-            with self.using(threshold=threshold):
+            with self.using(threshold=threshold, name_threshold=name_threshold):
                 self.set_annotations(decoded, list(scores))
                 result = self.score([Example(p, g) for p, g in zip(decoded, references)])
             if metric not in result:
@@ -688,29 +697,37 @@ class ZeroShotNER(TrainablePipe):
             best = max(grid, key=lambda t: (by_threshold[str(t)], t))
             return {"threshold": float(best), "name_threshold": None, "metric": metric, "scores": by_threshold,
                     "n_docs": len(docs)}
-        by_set: Dict[str, Dict[str, float]] = {}
+        predicted: Dict[str, Tuple[List[Doc], List[Any]]] = {}
         names: List[str] = []
         for set_name, labels in label_sets.items():
             plain = [set_doc_labels(doc.copy(), None) for doc in docs]
             with self.using(labels=labels):
                 if all(is_bare_name(d or t) for t, d in self.cfg["labels"].items()):
                     names.append(set_name)
-                scores = self.predict_all(plain, batch_size)
-                by_set[set_name] = self.score_thresholds(plain, references, scores, grid, metric)
-        described = [n for n in by_set if n not in names]
+                predicted[set_name] = (plain, self.predict_all(plain, batch_size))
+
+        def sweep(set_name: str, name_threshold: Optional[float] = None) -> Dict[str, float]:
+            plain, scores = predicted[set_name]
+            with self.using(labels=label_sets[set_name]):
+                return self.score_thresholds(plain, references, scores, grid, metric, name_threshold)
+
+        described = [n for n in predicted if n not in names]
+        name_curves = {n: sweep(n) for n in names}
+        found: Dict[str, Any] = {"name_threshold": None}
+        if described and names:
+            # names first: a described type's check by name (check_names) is held to their threshold
+            found["name_threshold"], found["name_scores"] = best_worst_case(list(name_curves.values()), grid)
+        by_set = {n: name_curves[n] if n in names else sweep(n, found["name_threshold"]) for n in predicted}
         best, worst = best_worst_case([by_set[n] for n in described or names], grid)
-        found = {
+        return {
             "threshold": best,
-            "name_threshold": None,
+            **found,
             "metric": metric,
             "rule": "best worst-case over the label sets" + (", bare names apart" if described and names else ""),
             "scores": worst,
             "scores_by_set": by_set,
             "n_docs": len(docs),
         }
-        if described and names:
-            found["name_threshold"], found["name_scores"] = best_worst_case([by_set[n] for n in names], grid)
-        return found
 
     # ------------------------------------------------------------------ score
     def score(self, examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
