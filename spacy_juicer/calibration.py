@@ -16,7 +16,7 @@ curves: one threshold serves both the types a user adds and the ones the model w
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .evaluation import (
     EvaluationError,
@@ -76,18 +76,25 @@ def tune_threshold(
 def tune_joint(nlp, unseen: Dict[str, Any], seen: Dict[str, Any], **options: Any) -> Dict[str, Any]:
     """The threshold with the best mean score over unseen dev types and held-out seen types
     (each dict: ``data`` and ``labels`` or ``forms``, as :func:`tune_threshold` takes; ties: the
-    higher threshold), with both curves and their mean."""
+    higher threshold), with both curves and their mean; likewise the names' threshold, and
+    whether to read described types by name too (``check_names``: on when its best mean beats
+    the best without it). Each part holds its check by name to its own names' threshold."""
     parts = {"unseen": tune_threshold(nlp, **unseen, **options), "seen": tune_threshold(nlp, **seen, **options)}
-    found = {"metric": parts["unseen"]["metric"], "name_threshold": None}
-    for key, curve in (("threshold", "scores"), ("name_threshold", "name_scores")):
-        # the names' curve of each part that has one (a part given one labels file has none)
-        curves = [p[curve] for p in parts.values() if curve in p]
-        if not curves:
-            continue
+
+    def best_of_mean(curves: List[Mapping[str, float]]) -> Tuple[float, Dict[str, float]]:
         grid = list(curves[0])
         mean = {t: sum(c[t] for c in curves) / len(curves) for t in grid}
-        found[key] = float(max(grid, key=lambda t: (mean[t], float(t))))
-        found[curve] = mean
+        return float(max(grid, key=lambda t: (mean[t], float(t)))), mean
+
+    found: Dict[str, Any] = {"metric": parts["unseen"]["metric"], "name_threshold": None}
+    by_check = {check: best_of_mean([p["scores_by_check"][check] for p in parts.values()]) for check in ("off", "on")}
+    found["check_names"] = by_check["on"][1][str(by_check["on"][0])] > by_check["off"][1][str(by_check["off"][0])]
+    found["threshold"], found["scores"] = by_check["on" if found["check_names"] else "off"]
+    found["scores_by_check"] = {check: mean for check, (_, mean) in by_check.items()}
+    # the names' curve of each part that has one (a part given one labels file has none)
+    name_curves = [p["name_scores"] for p in parts.values() if "name_scores" in p]
+    if name_curves:
+        found["name_threshold"], found["name_scores"] = best_of_mean(name_curves)
     return {
         **found,
         "rule": "best mean of the unseen dev types' and the held-out seen types' scores"
@@ -132,6 +139,7 @@ def calibrate(
     pipe = nlp.get_pipe(name)
     pipe.cfg["threshold"] = result["threshold"]
     pipe.cfg["name_threshold"] = result.get("name_threshold")
+    pipe.cfg["check_names"] = result["check_names"]
     nlp.meta.setdefault("juicer", {})["calibration"] = result
     nlp.to_disk(output)
     return result

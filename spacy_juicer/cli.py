@@ -229,7 +229,10 @@ def calibrate_cmd(
     if "seen" in result:
         typer.echo("mean of both: " + ", ".join(f"{t}: {100 * f:.1f}" for t, f in result["scores"].items()))
     names = "" if result.get("name_threshold") is None else f", {result['name_threshold']} for types given by name alone"
-    typer.echo(f"Chose {result['threshold']}{names}; saved {output}")
+    best = {check: 100 * max(curve.values()) for check, curve in result["scores_by_check"].items()}
+    check = (f"; described types read by name too (check_names): {'on' if result['check_names'] else 'off'} "
+             f"(best {best['off']:.1f} without, {best['on']:.1f} with)")
+    typer.echo(f"Chose {result['threshold']}{names}{check}; saved {output}")
 
 
 @app.command("report")

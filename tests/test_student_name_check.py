@@ -54,14 +54,14 @@ def test_the_lower_reading_against_its_own_threshold_stands():
 @needs_minilm
 def test_the_component_keeps_a_described_type_only_where_its_name_agrees(trained_nlp):
     ner = trained_nlp.get_pipe("zero_shot_ner")
-    assert ner.cfg["check_names"] is True
+    assert ner.cfg["check_names"] is False  # the default: calibrate turns it on when the dev types gain
     texts = ["Cisplatin caused renal failure in two patients.", "Aspirin reduces the risk of myocardial infarction."]
 
     def ents(**settings):
         with ner.using(**settings):
             return [[(e.text, e.label_) for e in doc.ents] for doc in trained_nlp.pipe(texts)]
 
-    with ner.using(labels=LABELS):
+    with ner.using(labels=LABELS, check_names=True):
         docs = [trained_nlp.make_doc(t) for t in texts]
         assert [s.shape[1] for s in ner.predict(docs)] == [4, 4]  # two types, then their names
         with ner.using(check_names=False):
@@ -71,7 +71,13 @@ def test_the_component_keeps_a_described_type_only_where_its_name_agrees(trained
         # names held to 0: the check never vetoes; held to 1: it vetoes every described type
         assert ents(threshold=0.5, name_threshold=0.0) == unchecked
         assert ents(threshold=0.5, name_threshold=1.0) == [[], []]
+        # read with the names but decoded without the check: the same entities as never reading them
+        scores = ner.predict(docs)
+        with ner.using(check_names=False, threshold=0.5):
+            decoded = [doc.copy() for doc in docs]
+            ner.set_annotations(decoded, scores)
+        assert [[(e.text, e.label_) for e in doc.ents] for doc in decoded] == unchecked
     # types given by name alone are read once, as before
-    with ner.using(labels=["chemical", "disease"]):
+    with ner.using(labels=["chemical", "disease"], check_names=True):
         assert [s.shape[1] for s in ner.predict(docs)] == [2, 2]
-    assert ner.cfg["check_names"] is True
+    assert ner.cfg["check_names"] is False

@@ -81,6 +81,11 @@ def best_worst_case(curves: Sequence[Mapping[str, float]], grid: Sequence[float]
     return float(max(grid, key=lambda t: (worst[str(t)], mean[str(t)], t))), worst
 
 
+def _by_check_names(curves: Mapping[bool, Mapping[str, float]]) -> Dict[str, Dict[str, float]]:
+    """``{"off": curve, "on": curve}``: the scores without and with ``check_names``."""
+    return {("on" if check else "off"): dict(curve) for check, curve in curves.items()}
+
+
 def check_grid(grid: Sequence[float]) -> Tuple[float, ...]:
     if not grid or any(not 0.0 <= float(t) <= 1.0 for t in grid):
         raise ValueError(f"thresholds must be in [0, 1]: {list(grid)}")
@@ -121,7 +126,7 @@ DEFAULT_SCORE_WEIGHTS = {
         "mask_prob": 0.7,
         "overwrite_ents": True,
         "trim_spans": True,
-        "check_names": True,
+        "check_names": False,
         "scorer": {"@scorers": "spacy_juicer.zero_shot_ner_scorer.v1"},
     },
     default_score_weights=DEFAULT_SCORE_WEIGHTS,
@@ -188,9 +193,11 @@ def make_zero_shot_ner(
     check_names: a described type is also read by its name ("Disease" -> "disease"), and a
         token is of that type only where both readings find it, each at its own threshold
         (``name_check.py``): a description's examples raise the scores of every mention-like
-        span, other types' too. Costs one more column per described type at prediction;
-        training is unchanged. Turn it off for labels that are codes rather than names
-        (a label with a digit, such as "T047", is never read by name).
+        span, other types' too. It helps where the model reads the name well and costs where
+        it does not, so ``calibrate`` (and the ``dev_threshold`` callback) turn it on or off by
+        the dev types' scores, like the thresholds. Costs one more column per described type
+        at prediction; training is unchanged. A label that is a code ("T047") is never read
+        by name.
     """
     settings = dict(locals())  # every other argument is a setting of the component, by name
     for argument in ("nlp", "name", "model"):
@@ -224,7 +231,7 @@ class ZeroShotNER(TrainablePipe):
         mask_prob: float = 0.7,
         overwrite_ents: bool = True,
         trim_spans: bool = True,
-        check_names: bool = True,
+        check_names: bool = False,
         scorer: Optional[Callable] = None,
     ) -> None:
         check_threshold(threshold)
@@ -446,8 +453,11 @@ class ZeroShotNER(TrainablePipe):
             labels = list(described)
             threshold = numpy.array([self.threshold_for(d or t) for t, d in described.items()], dtype="d")
             values = self.model.ops.to_numpy(doc_scores)
-            if values.shape[1] > len(labels):  # predicted with the names' columns (check_names)
-                values = join(values, described, threshold, self.names_threshold(), self.model.ops.xp)
+            if values.shape[1] > len(labels):  # predicted with the names' columns
+                if self.cfg.get("check_names"):
+                    values = join(values, described, threshold, self.names_threshold(), self.model.ops.xp)
+                else:  # read, but not asked for now (calibrate scores both ways from one prediction)
+                    values = values[:, : len(labels)]
             kinds = token_kinds(doc) if self.cfg["trim_spans"] else None
             if spans_key is not None:
                 found = decode_overlapping(values, rule, threshold, kinds)
@@ -686,46 +696,66 @@ class ZeroShotNER(TrainablePipe):
         give every type by its name alone (``labels.is_bare_name``) choose ``name_threshold``
         apart, when described sets are there too (else it is None): a name's probabilities
         run higher than a sentence's, and one threshold for both cost the names 1-5 span F
-        on every seed measured (README, "Results")."""
+        on every seed measured (README, "Results").
+
+        ``check_names`` is chosen too: on when, at its best threshold, reading the described
+        types by name as well scores better than not (``scores_by_check``)."""
         grid = check_grid(grid)
         docs, references = list(docs), list(references)
         if len(docs) != len(references):
             raise ValueError(f"{len(docs)} docs but {len(references)} references.")
+        # the model runs once, with the described types' names read too; each threshold and
+        # each setting of check_names then only re-decodes
         if not label_sets:
-            scores = self.predict_all(docs, batch_size)
-            by_threshold = self.score_thresholds(docs, references, scores, grid, metric)
-            best = max(grid, key=lambda t: (by_threshold[str(t)], t))
-            return {"threshold": float(best), "name_threshold": None, "metric": metric, "scores": by_threshold,
-                    "n_docs": len(docs)}
+            with self.using(check_names=True):
+                scores = self.predict_all(docs, batch_size)
+            by_check = {}
+            for check in (False, True):
+                with self.using(check_names=check):
+                    by_check[check] = self.score_thresholds(docs, references, scores, grid, metric,
+                                                            self.cfg.get("name_threshold"))
+            # on only when its best beats the best without it (ties: off, the cheaper reading)
+            check = max(by_check[True].values()) > max(by_check[False].values())
+            curve = by_check[check]
+            best = max(grid, key=lambda t: (curve[str(t)], t))
+            return {"threshold": float(best), "name_threshold": None, "check_names": check, "metric": metric,
+                    "scores": curve, "scores_by_check": _by_check_names(by_check), "n_docs": len(docs)}
         predicted: Dict[str, Tuple[List[Doc], List[Any]]] = {}
         names: List[str] = []
         for set_name, labels in label_sets.items():
             plain = [set_doc_labels(doc.copy(), None) for doc in docs]
-            with self.using(labels=labels):
+            with self.using(labels=labels, check_names=True):
                 if all(is_bare_name(d or t) for t, d in self.cfg["labels"].items()):
                     names.append(set_name)
                 predicted[set_name] = (plain, self.predict_all(plain, batch_size))
 
-        def sweep(set_name: str, name_threshold: Optional[float] = None) -> Dict[str, float]:
+        def sweep(set_name: str, check: bool, name_threshold: Optional[float] = None) -> Dict[str, float]:
             plain, scores = predicted[set_name]
-            with self.using(labels=label_sets[set_name]):
+            with self.using(labels=label_sets[set_name], check_names=check):
                 return self.score_thresholds(plain, references, scores, grid, metric, name_threshold)
 
         described = [n for n in predicted if n not in names]
-        name_curves = {n: sweep(n) for n in names}
+        name_curves = {n: sweep(n, False) for n in names}
         found: Dict[str, Any] = {"name_threshold": None}
         if described and names:
-            # names first: a described type's check by name (check_names) is held to their threshold
+            # names first: a described type's check by name is held to the names' threshold
             found["name_threshold"], found["name_scores"] = best_worst_case(list(name_curves.values()), grid)
-        by_set = {n: name_curves[n] if n in names else sweep(n, found["name_threshold"]) for n in predicted}
-        best, worst = best_worst_case([by_set[n] for n in described or names], grid)
+        by_check = {}
+        for check in (False, True):
+            by_set = {n: name_curves[n] if n in names else sweep(n, check, found["name_threshold"]) for n in predicted}
+            best, worst = best_worst_case([by_set[n] for n in described or names], grid)
+            by_check[check] = (worst[str(best)], best, worst, by_set)
+        check = by_check[True][0] > by_check[False][0]  # ties: off, the cheaper reading
+        _, best, worst, by_set = by_check[check]
         return {
             "threshold": best,
             **found,
+            "check_names": check,
             "metric": metric,
             "rule": "best worst-case over the label sets" + (", bare names apart" if described and names else ""),
             "scores": worst,
             "scores_by_set": by_set,
+            "scores_by_check": _by_check_names({c: v[2] for c, v in by_check.items()}),
             "n_docs": len(docs),
         }
 

@@ -73,6 +73,7 @@ def make_dev_threshold(
         )
         pipe.cfg["threshold"] = found["threshold"]
         pipe.cfg["name_threshold"] = found.get("name_threshold")
+        pipe.cfg["check_names"] = found["check_names"]
         nlp.meta.setdefault("juicer", {})["calibration"] = {**found, "data": "dev corpus", "step": step}
 
     return before_update

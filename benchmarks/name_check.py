@@ -1,0 +1,83 @@
+"""What reading a described type by its name too (the component's ``check_names``) does: one
+pipeline, each part under every form of its types (worst form first) and the seen types' plain
+one-liners given alone, with the check off and on, at the pipeline's own thresholds. The dev
+parts (``dev``: the unseen dev types; ``seen-bc5cdr``: held-out sentences of the seen types)
+are the ones ``calibrate`` reads; the test parts are reported apart.
+
+    python benchmarks/name_check.py --model training/kf/model-calibrated --split-dir corpus/splits \\
+        --feature-store corpus/cache/features.sqlite --output benchmarks/results/zero_shot/name_check.json
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Dict
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_utils import RESULTS, SEEN_TEST, header, write_json  # noqa: E402
+from zero_shot_forms import PLAIN_SEEN, one_description  # noqa: E402
+
+DEV_PARTS = ("dev", "seen-bc5cdr")
+TEST_PARTS = ("test-bc2gm", "test-jnlpba", SEEN_TEST)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--split-dir", default="corpus/splits")
+    parser.add_argument("--parts", default=",".join(DEV_PARTS + TEST_PARTS))
+    parser.add_argument("--limit", type=int, default=500)
+    parser.add_argument("--feature-store", default=None)
+    parser.add_argument("--output", default=str(RESULTS / "zero_shot" / "name_check.json"))
+    args = parser.parse_args()
+
+    import srsly
+
+    from spacy_juicer.evaluation import evaluate, find_component, load_pipeline
+
+    split = Path(args.split_dir)
+    nlp = load_pipeline(args.model, args.feature_store)
+    ner = nlp.get_pipe(find_component(nlp))
+    results: Dict[str, Any] = {**header(), "model": args.model, "limit": args.limit,
+                               "threshold": ner.cfg["threshold"], "name_threshold": ner.cfg.get("name_threshold"),
+                               "parts": {}, "alone": {}}
+    plain = srsly.read_json(PLAIN_SEEN)
+    for check in (False, True):
+        key = "on" if check else "off"
+        with ner.using(check_names=check):
+            for part in args.parts.split(","):
+                run = evaluate(nlp, split / f"{part}.spacy", forms=split / f"{part}.forms.json", limit=args.limit)
+                forms = {form: run["forms"][form]["span_macro_f"] for form in run["forms"]}
+                results["parts"].setdefault(part, {})[key] = {"worst_form": run["worst_form"], "forms": forms}
+                print(f"check {key} {part}: " + ", ".join(f"{f} {100 * v:.1f}" for f, v in forms.items()), flush=True)
+            for part in ("seen-bc5cdr", SEEN_TEST):
+                alone = one_description(nlp, split / f"{part}.spacy", plain, args.limit)
+                results["alone"].setdefault(part, {})[key] = alone
+                print(f"check {key} {part} alone: " + ", ".join(
+                    f"{t} {100 * v['span_f']:.1f} ({100 * v['other_types_tagged']:.0f}% of the other)" for t, v in alone.items()), flush=True)
+    out = Path(args.output)
+    write_json(out, results)
+    lines = ["# Reading described types by name too (check_names)", "", f"`{results['command']}`", "",
+             f"Machine: {results['machine']['cpu_model']}, {results['machine']['usable_cpus']} CPUs; {results['date_utc']}. "
+             f"Model {args.model} at its thresholds ({results['threshold']} described, {results['name_threshold']} names); "
+             f"first {args.limit} sentences of each part; span macro F1 (%). Dev parts are what `calibrate` reads.", "",
+             "| part | check | worst form | " + " | ".join(("project", "plain", "name")) + " |", "|---|---|---|---|---|---|"]
+    for part, by_check in results["parts"].items():
+        for key, row in by_check.items():
+            tag = " (dev)" if part in DEV_PARTS else ""
+            forms = row["forms"]
+            lines.append(f"| {part}{tag} | {key} | {row['worst_form']} {100 * forms[row['worst_form']]:.1f} | "
+                         + " | ".join(f"{100 * forms[f]:.1f}" if f in forms else "–" for f in ("project", "plain", "name")) + " |")
+    lines += ["", "One plain line alone (the held-out file's), span F1 and the share of the other type's mentions tagged:", "",
+              "| part | check | " + " | ".join(plain) + " |", "|---|---|" + "---|" * len(plain)]
+    for part, by_check in results["alone"].items():
+        for key, alone in by_check.items():
+            lines.append(f"| {part} | {key} | " + " | ".join(
+                f"{100 * alone[t]['span_f']:.1f}, {100 * alone[t]['other_types_tagged']:.0f}%" for t in plain) + " |")
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
