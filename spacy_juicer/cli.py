@@ -220,8 +220,10 @@ def calibrate_cmd(
                            seen_forms=seen_forms, feature_store=feature_store)
     except _INPUT_ERRORS as err:
         _fail(err)
+    check = "on" if result["check_names"] else "off"
     for name, part in ([("unseen", result["unseen"]), ("seen", result["seen"])] if "seen" in result else [("", result)]):
-        table = ", ".join(f"{t}: {100 * f:.1f}" for t, f in part["scores"].items())
+        # each part's curve with check_names as chosen for the whole (a part alone may prefer the other)
+        table = ", ".join(f"{t}: {100 * f:.1f}" for t, f in part["scores_by_check"][check].items())
         worst = " (worst form)" if "scores_by_set" in part else ""
         typer.echo(f"{name + ' types: ' if name else ''}span macro F (%){worst} by threshold on {part['n_docs']} docs: {table}")
         for form, scores in part.get("scores_by_set", {}).items():
@@ -229,10 +231,9 @@ def calibrate_cmd(
     if "seen" in result:
         typer.echo("mean of both: " + ", ".join(f"{t}: {100 * f:.1f}" for t, f in result["scores"].items()))
     names = "" if result.get("name_threshold") is None else f", {result['name_threshold']} for types given by name alone"
-    best = {check: 100 * max(curve.values()) for check, curve in result["scores_by_check"].items()}
-    check = (f"; described types read by name too (check_names): {'on' if result['check_names'] else 'off'} "
-             f"(best {best['off']:.1f} without, {best['on']:.1f} with)")
-    typer.echo(f"Chose {result['threshold']}{names}{check}; saved {output}")
+    best = {c: 100 * max(curve.values()) for c, curve in result["scores_by_check"].items()}
+    typer.echo(f"Chose {result['threshold']}{names}; described types read by name too (check_names): {check} "
+               f"(best {best['off']:.1f} without, {best['on']:.1f} with); saved {output}")
 
 
 @app.command("report")
