@@ -454,5 +454,9 @@ def test_evaluate_and_calibrate_reuse_a_feature_store_and_save_none(frozen_nlp, 
     for metrics in (first, again):
         assert metrics["span_macro_f"] == pytest.approx(plain["span_macro_f"], abs=1e-6)
     calibrate(tmp_path / "model", data, labels, tmp_path / "calibrated", feature_store=path)
-    assert len(FeatureStore(path)) == written
+    # calibrate reads the described types by name too (to choose check_names): "chemical", "disease"
+    read = len(FeatureStore(path))
+    assert read == written + 2
+    calibrate(tmp_path / "model", data, labels, tmp_path / "again", feature_store=path)
+    assert len(FeatureStore(path)) == read
     assert "store" not in (tmp_path / "calibrated" / "zero_shot_ner" / "cfg").read_text()
