@@ -28,8 +28,8 @@ from ..corpora.doc_labels import get_doc_labels, set_doc_labels
 from ..corpora.labels import LabelError, LabelsLike, is_bare_name, normalize_labels
 from .caches import clear_caches
 from .decisions import check_balance, check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
-from .name_check import checked, join, with_names
 from .frozen_head import freeze_parts
+from .name_check import checked, join, with_names
 from .negatives import BUILTIN, load_negative_pool
 from .span_edges import token_kinds
 
