@@ -19,6 +19,33 @@ from bench_utils import RESULTS, SEEN_TEST, header, write_json  # noqa: E402
 from zero_shot_forms import PLAIN_SEEN, one_description  # noqa: E402
 
 DEV_PARTS = ("dev", "seen-bc5cdr")
+
+
+def speed(model: str, data: Path, labels: Dict[str, str], n_docs: int, repeats: int = 3) -> Dict[str, float]:
+    """Sentences a second of ``nlp.pipe`` with the check off and on: the pipeline as a user
+    loads it (no feature store), ``labels`` described, best of ``repeats`` after one warm-up."""
+    import time
+
+    import spacy
+
+    from spacy_juicer.evaluation import find_component, load_gold
+
+    nlp = spacy.load(model)
+    ner = nlp.get_pipe(find_component(nlp))
+    texts = [doc.text for doc in load_gold(data, nlp.vocab, n_docs)]
+    out = {}
+    for check in (False, True):
+        with ner.using(labels=labels, check_names=check):
+            list(nlp.pipe(texts[:8]))
+            best = min(_timed(nlp, texts, time) for _ in range(repeats))
+        out["on" if check else "off"] = len(texts) / best
+    return out
+
+
+def _timed(nlp, texts, time) -> float:
+    start = time.perf_counter()
+    list(nlp.pipe(texts, batch_size=32))
+    return time.perf_counter() - start
 TEST_PARTS = ("test-bc2gm", "test-jnlpba", SEEN_TEST)
 
 
@@ -29,6 +56,7 @@ def main() -> None:
     parser.add_argument("--parts", default=",".join(DEV_PARTS + TEST_PARTS))
     parser.add_argument("--limit", type=int, default=500)
     parser.add_argument("--feature-store", default=None)
+    parser.add_argument("--speed-docs", type=int, default=0, help="also time nlp.pipe on this many seen test sentences")
     parser.add_argument("--output", default=str(RESULTS / "zero_shot" / "name_check.json"))
     args = parser.parse_args()
 
@@ -56,6 +84,9 @@ def main() -> None:
                 results["alone"].setdefault(part, {})[key] = alone
                 print(f"check {key} {part} alone: " + ", ".join(
                     f"{t} {100 * v['span_f']:.1f} ({100 * v['other_types_tagged']:.0f}% of the other)" for t, v in alone.items()), flush=True)
+    if args.speed_docs:
+        results["sentences_per_second"] = speed(args.model, split / f"{SEEN_TEST}.spacy", plain, args.speed_docs)
+        print(f"sentences/s: {results['sentences_per_second']}", flush=True)
     out = Path(args.output)
     write_json(out, results)
     lines = ["# Reading described types by name too (check_names)", "", f"`{results['command']}`", "",
@@ -75,6 +106,10 @@ def main() -> None:
         for key, alone in by_check.items():
             lines.append(f"| {part} | {key} | " + " | ".join(
                 f"{100 * alone[t]['span_f']:.1f}, {100 * alone[t]['other_types_tagged']:.0f}%" for t in plain) + " |")
+    if "sentences_per_second" in results:
+        sps = results["sentences_per_second"]
+        lines += ["", f"Speed, `nlp.pipe` over {args.speed_docs} seen test sentences with the two held-out lines, no feature store, "
+                      f"best of 3: {sps['off']:.1f} sentences/s with the check off, {sps['on']:.1f} with it on."]
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
 
