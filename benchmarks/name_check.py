@@ -1,6 +1,7 @@
 """What reading a described type by its name too (the component's ``check_names``) does: one
 pipeline, each part under every form of its types (worst form first) and the seen types' plain
-one-liners given alone, with the check off and on, at the pipeline's own thresholds. The dev
+one-liners given alone, with the check off and on, each at the threshold ``calibrate`` chose
+for it on the dev parts (a pipeline's ``meta.json`` keeps both curves). The dev
 parts (``dev``: the unseen dev types; ``seen-bc5cdr``: held-out sentences of the seen types)
 are the ones ``calibrate`` reads; the test parts are reported apart.
 
@@ -19,6 +20,18 @@ from bench_utils import RESULTS, SEEN_TEST, header, write_json  # noqa: E402
 from zero_shot_forms import PLAIN_SEEN, one_description  # noqa: E402
 
 DEV_PARTS = ("dev", "seen-bc5cdr")
+
+
+def dev_chosen(nlp, ner) -> Dict[bool, float]:
+    """The described types' threshold for each setting of the check, as ``calibrate`` chose
+    it on the dev parts (``meta.json``'s ``scores_by_check``; ties: the higher): each
+    setting is compared at its own dev-chosen threshold, not at the other's. A pipeline
+    calibrated before the check existed: its one threshold for both."""
+    curves = nlp.meta.get("juicer", {}).get("calibration", {}).get("scores_by_check")
+    if not curves:
+        return {False: ner.cfg["threshold"], True: ner.cfg["threshold"]}
+    return {check: float(max(curves[key], key=lambda t: (curves[key][t], float(t))))
+            for check, key in ((False, "off"), (True, "on"))}
 
 
 def speed(model: str, data: Path, labels: Dict[str, str], n_docs: int, repeats: int = 3) -> Dict[str, float]:
@@ -71,9 +84,11 @@ def main() -> None:
                                "threshold": ner.cfg["threshold"], "name_threshold": ner.cfg.get("name_threshold"),
                                "parts": {}, "alone": {}}
     plain = srsly.read_json(PLAIN_SEEN)
+    thresholds = dev_chosen(nlp, ner)
+    results["thresholds_by_check"] = {("on" if c else "off"): t for c, t in thresholds.items()}
     for check in (False, True):
         key = "on" if check else "off"
-        with ner.using(check_names=check):
+        with ner.using(check_names=check, threshold=thresholds[check], name_threshold=ner.cfg.get("name_threshold")):
             for part in args.parts.split(","):
                 run = evaluate(nlp, split / f"{part}.spacy", forms=split / f"{part}.forms.json", limit=args.limit)
                 forms = {form: run["forms"][form]["span_macro_f"] for form in run["forms"]}
@@ -91,7 +106,8 @@ def main() -> None:
     write_json(out, results)
     lines = ["# Reading described types by name too (check_names)", "", f"`{results['command']}`", "",
              f"Machine: {results['machine']['cpu_model']}, {results['machine']['usable_cpus']} CPUs; {results['date_utc']}. "
-             f"Model {args.model} at its thresholds ({results['threshold']} described, {results['name_threshold']} names); "
+             f"Model {args.model}; described types at the threshold calibrate chose for each setting "
+             f"(off {results['thresholds_by_check']['off']}, on {results['thresholds_by_check']['on']}), names at {results['name_threshold']}; "
              f"first {args.limit} sentences of each part; span macro F1 (%). Dev parts are what `calibrate` reads.", "",
              "| part | check | worst form | " + " | ".join(("project", "plain", "name")) + " |", "|---|---|---|---|---|---|"]
     for part, by_check in results["parts"].items():
