@@ -88,7 +88,8 @@ def tune_joint(nlp, unseen: Dict[str, Any], seen: Dict[str, Any], **options: Any
 
     found: Dict[str, Any] = {"metric": parts["unseen"]["metric"], "name_threshold": None}
     by_check = {check: best_of_mean([p["scores_by_check"][check] for p in parts.values()]) for check in ("off", "on")}
-    found["check_names"] = by_check["on"][1][str(by_check["on"][0])] > by_check["off"][1][str(by_check["off"][0])]
+    best = {check: max(mean.values()) for check, (_, mean) in by_check.items()}
+    found["check_names"] = best["on"] > best["off"]  # ties: off, the cheaper reading
     found["threshold"], found["scores"] = by_check["on" if found["check_names"] else "off"]
     found["scores_by_check"] = {check: mean for check, (_, mean) in by_check.items()}
     # the names' curve of each part that has one (a part given one labels file has none)

@@ -31,6 +31,8 @@ def test_each_doc_gets_its_checked_types_names_after_its_own_columns():
     assert read_twice.descriptions == ["A drug.", "A disease.", "disease", "chemical"]
     # doc 0: its two types, then "chemical" (new) and "disease" (a text the batch has already)
     assert [list(read_twice.labels_of(d)) for d in range(2)] == [[0, 1, 3, 2], [2]]
+    # nothing to check (names only): the same input, no column added
+    assert with_names(inputs, [{"Disease": "disease"}, {"Disease": "disease"}]) is inputs
 
 
 def test_the_lower_reading_against_its_own_threshold_stands():

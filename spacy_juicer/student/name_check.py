@@ -48,14 +48,18 @@ def checked(labels: Mapping[str, str]) -> List[int]:
 
 def with_names(inputs: ZeroShotInput, labels_per_doc: Sequence[Mapping[str, str]]) -> ZeroShotInput:
     """``inputs`` with each doc's checked types' names as more columns after its own, in the
-    order of ``checked`` (a text the batch already scores is reused)."""
+    order of ``checked`` (a text the batch already scores is reused); ``inputs`` itself when no
+    doc has a type to check."""
+    to_check = [checked(labels) for labels in labels_per_doc]
+    if not any(to_check):
+        return inputs
     descriptions = list(inputs.descriptions)
     index: Dict[str, int] = {text: i for i, text in enumerate(descriptions)}
     doc_labels: List[List[int]] = []
-    for d, labels in enumerate(labels_per_doc):
+    for d, (labels, positions) in enumerate(zip(labels_per_doc, to_check)):
         cols = list(inputs.labels_of(d))
         names = list(labels)
-        for j in checked(labels):
+        for j in positions:
             name = name_of(names[j])
             if name not in index:
                 index[name] = len(descriptions)
@@ -70,8 +74,10 @@ def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-def join(scores, labels: Mapping[str, str], thresholds: Sequence[float], name_threshold: float, xp=numpy):
-    """One doc's ``(n_tokens, K, 2)`` scores from its ``(n_tokens, K + n_checked, 2)``: each
+def join(scores: numpy.ndarray, labels: Mapping[str, str], thresholds: Sequence[float],
+         name_threshold: float) -> numpy.ndarray:
+    """One doc's ``(n_tokens, K, 2)`` scores from its ``(n_tokens, K + n_checked, 2)`` (numpy, as
+    the component decodes them, on any device): each
     checked type's column takes, token by token, its name's reading when that one is lower
     against its own threshold. The name's "this type" logit is moved by the two thresholds'
     gap, so that the kept column is decided at the description's threshold (``thresholds[j]``)
@@ -85,5 +91,5 @@ def join(scores, labels: Mapping[str, str], thresholds: Sequence[float], name_th
         given, name = scores[:, j], scores[:, k + extra].copy()
         name[:, 0] -= _logit(name_threshold) - _logit(thresholds[j])
         lower = (given[:, 0] - given[:, 1]) <= (name[:, 0] - name[:, 1])
-        kept[:, j] = xp.where(lower[:, None], given, name)
+        kept[:, j] = numpy.where(lower[:, None], given, name)
     return kept

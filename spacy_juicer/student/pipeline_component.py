@@ -29,7 +29,7 @@ from ..corpora.labels import LabelError, LabelsLike, is_bare_name, normalize_lab
 from .caches import clear_caches
 from .decisions import check_balance, check_negative_class, decode_exclusive, decode_overlapping, loss_and_grads
 from .frozen_head import freeze_parts
-from .name_check import checked, join, with_names
+from .name_check import join, with_names
 from .negatives import BUILTIN, load_negative_pool
 from .span_edges import token_kinds
 
@@ -428,10 +428,8 @@ class ZeroShotNER(TrainablePipe):
             return []
         inputs = self._model_input(docs)
         if self.cfg.get("check_names"):
-            labels = [self.labels_for(doc) for doc in docs]
-            if any(checked(doc_labels) for doc_labels in labels):
-                # each doc's scores then carry its checked types' names after its own columns
-                inputs = with_names(inputs, labels)
+            # each doc's scores then carry its checked types' names after its own columns
+            inputs = with_names(inputs, [self.labels_for(doc) for doc in docs])
         return self.model.predict(inputs)
 
     def names_threshold(self) -> float:
@@ -455,7 +453,7 @@ class ZeroShotNER(TrainablePipe):
             values = self.model.ops.to_numpy(doc_scores)
             if values.shape[1] > len(labels):  # predicted with the names' columns
                 if self.cfg.get("check_names"):
-                    values = join(values, described, threshold, self.names_threshold(), self.model.ops.xp)
+                    values = join(values, described, threshold, self.names_threshold())
                 else:  # read, but not asked for now (calibrate scores both ways from one prediction)
                     values = values[:, : len(labels)]
             kinds = token_kinds(doc) if self.cfg["trim_spans"] else None
