@@ -33,7 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--answers", default="corpus/real/answers.cache")
-    parser.add_argument("--config", default="configs/teacher.cfg")
+    parser.add_argument("--config", default="spacy_juicer/configs/teacher.cfg")
     parser.add_argument("--input", default=None, help="default: pubmed-raw-combined/abstracts.jsonl")
     parser.add_argument("--workdir", default="corpus/cached_rerun")
     parser.add_argument("--out", default=str(bench_utils.RESULTS / "teacher_cached_rerun.json"))

@@ -28,7 +28,7 @@ def main() -> None:
 
     from spacy_juicer.corpora.labels import read_labels_file
     from spacy_juicer.evaluation import load_gold
-    from spacy_juicer.student.decisions import type_probabilities
+    from spacy_juicer.student.decoding import type_probabilities
 
     nlp = spacy.load(args.model)
     ner = nlp.get_pipe("zero_shot_ner")
@@ -39,7 +39,7 @@ def main() -> None:
         scores = ner.predict_all([ner.copy_for_prediction(doc) for doc in gold])
     own, other = [], []
     for doc, s in zip(gold, scores):
-        probs = type_probabilities(numpy.asarray(s), ner.cfg["negative_class"])
+        probs = type_probabilities(numpy.asarray(s))
         label = numpy.full(len(doc), -1)
         for ent in doc.ents:
             if ent.label_ in names:

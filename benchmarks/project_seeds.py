@@ -4,12 +4,11 @@ For each seed the project's own steps run (``spacy project run kp``, ``kf``, ``c
 into ``<root>/<name>-s<seed>``, reading the corpus (silver, views, splits, feature store) of a
 finished ``all`` run (``--base``: its ``vars.out``), which each run links instead of
 rebuilding (a step whose pipeline is already saved there is kept: the run resumes, and a
-finished KP can be linked in to fine-tune it again); then every packaged-pipeline number of the issues "Meaning, not wording" and
-"KP at scale" is measured on it (``zero_shot_forms.py``: each test part under every form,
+finished KP can be linked in to fine-tune it again); then every packaged-pipeline number is measured on it (``zero_shot_forms.py``: each test part under every form,
 worst first, at the pipeline's own threshold; held-out seen types; one plain description
 alone), and the KP pipeline alone on BC2GM. Extra ``--var k=v`` go to every step (e.g.
 ``--var encoder=sentence-transformers/all-mpnet-base-v2``, ``--var kf_schedule=gold``);
-``--kp-override "--components.zero_shot_ner.model.interaction cross_attention"`` reaches the
+``--kp-override "--components.zero_shot_ner.model.lstm_depth 2"`` reaches the
 KP step's ``spacy train`` through spaCy's ``SPACY_CONFIG_OVERRIDES`` (KF sources the KP model);
 ``--kf-override`` does the same for KF.
 ``--no-kp``: the gold-only baseline at the same KF budget: KF starts from an initialized,

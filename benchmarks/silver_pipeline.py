@@ -28,8 +28,8 @@ from spacy_juicer.teacher.annotate import annotate
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sentences", type=int, default=40)
-    parser.add_argument("--teacher", type=Path, default=Path("configs/teacher.cfg"))
-    parser.add_argument("--describer", type=Path, default=Path("configs/describe.cfg"))
+    parser.add_argument("--teacher", type=Path, default=Path("spacy_juicer/configs/teacher.cfg"))
+    parser.add_argument("--describer", type=Path, default=Path("spacy_juicer/configs/describe.cfg"))
     parser.add_argument("--work", type=Path, default=None, help="Folder for the corpora (default: a temporary one)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/silver_pipeline.json"))
     args = parser.parse_args()

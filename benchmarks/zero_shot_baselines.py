@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--split", default="biomedical")
     parser.add_argument("--steps", type=int, default=250)
     parser.add_argument("--limit", type=int, default=0, help="test docs per part (0 = all)")
-    parser.add_argument("--config", default="configs/student.cfg")
+    parser.add_argument("--config", default="spacy_juicer/configs/cross_encoder.cfg")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--names-only", action="store_true", help="also a names-only row")
     args = parser.parse_args()
@@ -57,7 +57,7 @@ def main() -> None:
     log: list = []
     os.chdir(ROOT)
     if not (corpus / "counts.json").exists():
-        run([py, "-m", "spacy_juicer", "split", f"configs/splits/{args.split}.json", str(corpus)], log)
+        run([py, "-m", "spacy_juicer", "split", f"spacy_juicer/configs/splits/{args.split}.json", str(corpus)], log)
     counts = json.loads((corpus / "counts.json").read_text())
     paths = {
         "paths.train": str(corpus / "train.spacy"),

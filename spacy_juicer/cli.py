@@ -11,6 +11,7 @@ from typing import List, Optional, Tuple, Type
 import typer
 
 from .assets import MissingAssetError
+from .configs import config_path
 from .records import DEFAULT_DOMAIN
 
 app = typer.Typer(
@@ -113,7 +114,7 @@ def convert_cmd(
 
 @app.command("split")
 def split_cmd(
-    config: Path = typer.Argument(..., help="Split file, e.g. configs/splits/biomedical.json"),
+    config: Path = typer.Argument(..., help="Split file, e.g. the packaged biomedical split (spacy-juicer init-config splits/biomedical.json)"),
     out_dir: Path = typer.Argument(..., help="Folder for <part>.spacy, <part>.labels.json"),
     parts: Optional[List[str]] = typer.Option(None, "--part", help="Only these parts"),
     limit: int = typer.Option(0, "--limit", help="At most this many docs per part (0 = all)"),
@@ -183,7 +184,7 @@ def evaluate_cmd(
 
 
 def _default_grid() -> str:
-    from .student.pipeline_component import THRESHOLD_GRID
+    from .calibration import THRESHOLDS as THRESHOLD_GRID
 
     return ",".join(str(t) for t in THRESHOLD_GRID)
 
@@ -258,7 +259,7 @@ def report_cmd(
 def annotate_cmd(
     input_path: Path = typer.Argument(..., help="JSONL {\"text\": ...} (e.g. pubmed-raw-combined/abstracts.jsonl), plain text (a document per line) or a DocBin"),
     output: Path = typer.Argument(..., help="Raw teacher DocBin (.spacy); the run record goes to <output>.run.json"),
-    config: Path = typer.Option(Path("configs/teacher.cfg"), "--config", "-c", help="spacy-llm config with \\[task] and \\[model] sections"),
+    config: Path = typer.Option(config_path("teacher.cfg"), "--config", "-c", help="spacy-llm config with \\[task] and \\[model] sections"),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Answer cache file (default: in the user cache, per model and settings)"),
     limit: int = typer.Option(0, "--limit", help="Annotate only the first N sentences (0 = all)"),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: annotate the i-th of n shards (by document)"),
@@ -290,7 +291,7 @@ def critic_cmd(
         None, "--exclude-types", help="Types to turn into O: a comma list or a file (one per line, JSON list or labels file)"
     ),
     exclude_split: Optional[List[Path]] = typer.Option(
-        None, "--exclude-split", help="Turn the types of this split file into O (e.g. configs/splits/biomedical.json); repeatable"
+        None, "--exclude-split", help="Turn the types of this split file into O (e.g. the packaged splits/biomedical.json); repeatable"
     ),
     exclude_roles: str = typer.Option("train,dev,test", "--exclude-roles", help="Which parts of --exclude-split (JUICER: all; 'none': keep every type, e.g. to distil all the teacher knows)"),
     no_pos: bool = typer.Option(False, "--no-pos", help="Function words by the stopword list only (no POS model)"),
@@ -337,7 +338,7 @@ def critic_cmd(
 def describe_cmd(
     silver: Path = typer.Argument(..., help="Silver DocBin written by 'critic'"),
     output: Path = typer.Argument(..., help="Labels file to write: {\"Type\": \"description\"} (run record in <output>.run.json)"),
-    config: Path = typer.Option(Path("configs/describe.cfg"), "--config", "-c", help="spacy-llm config: \\[task] Describe.v1 and \\[model]"),
+    config: Path = typer.Option(config_path("describe.cfg"), "--config", "-c", help="spacy-llm config: \\[task] Describe.v1 and \\[model]"),
     top_domains: int = typer.Option(2, "--top-domains", help="Describe each type in its k most frequent domains (JUICER: 2)"),
     limit: int = typer.Option(0, "--limit", help="Only the N most frequent types (0 = all)"),
     default_domain: str = typer.Option(DEFAULT_DOMAIN, "--default-domain", help="Domain of sentences without one"),
@@ -364,7 +365,7 @@ def describe_cmd(
 def describe_names_cmd(
     names: List[str] = typer.Argument(..., help="Type names, as you would give them to the pipeline (e.g. gene drug \"cell line\")"),
     output: Path = typer.Option(..., "--output", "-o", help="Labels file to write: {\"name\": \"description\"}, for --labels or set_labels"),
-    config: Optional[Path] = typer.Option(Path("configs/describe_short.cfg"), "--config", "-c", help="spacy-llm config of the describer (\\[task] Describe.v1 and \\[model])"),
+    config: Optional[Path] = typer.Option(config_path("describe_short.cfg"), "--config", "-c", help="spacy-llm config of the describer (\\[task] Describe.v1 and \\[model])"),
     domain: str = typer.Option(DEFAULT_DOMAIN, "--domain", help="The domain the types are asked about: 'In <domain>, what is <name>?'"),
     known: Optional[Path] = typer.Option(None, "--known", help="Labels file of types the model was trained on (e.g. describe's corpus/descriptions.json): a name found there takes its description, with no call"),
     no_teacher: bool = typer.Option(False, "--no-teacher", help="Ask no LLM: names not in --known stay bare names"),

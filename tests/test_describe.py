@@ -150,7 +150,7 @@ def test_describe_limit_top_domains_and_cli(tmp_path):
     assert bad.exit_code == 1 and "does not exist" in bad.output
 
 
-NAME_ANSWERS = DATA / "describe_names_answers.jsonl"  # the embedded teacher's answers (configs/describe_short.cfg), and one empty
+NAME_ANSWERS = DATA / "describe_names_answers.jsonl"  # the embedded teacher's answers (the packaged describe_short.cfg), and one empty
 
 
 def write_short_config(tmp_path: Path) -> Path:

@@ -6,6 +6,7 @@ import pytest
 import spacy
 
 from spacy_juicer.calibration import tune_threshold
+from spacy_juicer.configs import config_path
 from spacy_juicer.corpora.descriptions import HELDOUT, available, load_descriptions
 from spacy_juicer.corpora.forms import FORMS, read_forms, readable_name, worst_form, write_forms
 from spacy_juicer.corpora.labels import LabelError
@@ -64,7 +65,7 @@ def test_forms_file_round_trip_and_checks(tmp_path):
 def test_split_writes_every_form(data_dir, tmp_path):
     from spacy_juicer.corpora.splits import build_split
 
-    build_split("configs/splits/biomedical.json", tmp_path, data_dir=data_dir, parts=["test-bc2gm"], limit=3)
+    build_split(config_path("splits/biomedical.json"), tmp_path, data_dir=data_dir, parts=["test-bc2gm"], limit=3)
     forms = read_forms(tmp_path / "test-bc2gm.forms.json")
     assert tuple(forms) == FORMS
     assert forms["name"] == {"GENE": "gene"}

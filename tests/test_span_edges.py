@@ -5,7 +5,7 @@ import numpy
 import pytest
 import spacy
 
-from spacy_juicer.student.decisions import decode_exclusive, decode_overlapping
+from spacy_juicer.student.decoding import decode_exclusive, decode_overlapping
 from spacy_juicer.student.span_edges import BREAK, CLOSE, EDGE, OPEN, WORD, cut, token_kinds
 
 
@@ -52,13 +52,13 @@ def test_decode_scores_each_piece_by_its_own_tokens(nlp):
     doc = nlp("Aspirin , the drug .")
     kinds = token_kinds(doc)
     probs = [[0.95], [0.9], [0.6], [0.6], [0.99]]
-    whole = decode_exclusive(_scores(probs), "per_type", 0.8)
+    whole = decode_exclusive(_scores(probs), 0.8)
     assert _texts(doc, whole) == ["Aspirin , the drug ."]
-    cut_found = decode_exclusive(_scores(probs), "per_type", 0.8, kinds)
+    cut_found = decode_exclusive(_scores(probs), 0.8, kinds)
     # "drug" alone has a mean of 0.6: below the threshold, so only Aspirin stays
     assert _texts(doc, cut_found) == ["Aspirin"]
     assert cut_found[0][3] == pytest.approx(0.95, abs=1e-3)
-    overlapping = decode_overlapping(_scores(probs), "per_type", 0.5, kinds)
+    overlapping = decode_overlapping(_scores(probs), 0.5, kinds)
     assert _texts(doc, overlapping) == ["Aspirin", "drug"]
 
 
@@ -81,16 +81,16 @@ def test_component_trims_by_default_and_can_keep_runs(nlp):
 def test_an_empty_doc_decodes_to_nothing(nlp):
     doc = nlp("")
     empty = numpy.zeros((0, 1, 2), dtype="f")
-    assert decode_exclusive(empty, "per_type", 0.5, token_kinds(doc)) == []
-    assert decode_overlapping(empty, "per_type", 0.5, token_kinds(doc)) == []
+    assert decode_exclusive(empty, 0.5, token_kinds(doc)) == []
+    assert decode_overlapping(empty, 0.5, token_kinds(doc)) == []
 
 
 def test_each_type_column_is_decided_at_its_own_threshold():
     # tokens 0-1 type 0 at 0.85, token 3 type 1 at 0.85: one threshold of 0.9 keeps neither;
     # 0.9 for type 0 and 0.8 for type 1 (a bare name's own) keeps type 1 alone
     probs = [[0.85, 0.0], [0.85, 0.0], [0.0, 0.0], [0.0, 0.85]]
-    assert decode_exclusive(_scores(probs), "per_type", 0.9) == []
+    assert decode_exclusive(_scores(probs), 0.9) == []
     per_column = numpy.array([0.9, 0.8])
     for decode in (decode_exclusive, decode_overlapping):
-        found = decode(_scores(probs), "per_type", per_column)
+        found = decode(_scores(probs), per_column)
         assert [(s, e, j) for s, e, j, _ in found] == [(3, 4, 1)]

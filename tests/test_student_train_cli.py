@@ -1,15 +1,15 @@
-"""``spacy train configs/student.cfg`` and ``spacy evaluate`` end to end on a tiny DocBin."""
+"""``spacy train`` on the packaged cross_encoder.cfg and ``spacy evaluate`` end to end on a tiny DocBin."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import spacy
 import srsly
 
+from spacy_juicer.configs import CONFIG_DIR
+
 from .conftest import LABELS, needs_minilm, write_gold
 
 pytestmark = needs_minilm
-CONFIG = Path(__file__).parent.parent / "configs" / "student.cfg"
+CONFIG = CONFIG_DIR / "cross_encoder.cfg"
 
 
 def test_spacy_train_and_evaluate(tmp_path):

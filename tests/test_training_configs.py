@@ -1,20 +1,21 @@
-"""configs/kp.cfg, kf.cfg and blend.cfg run under ``spacy train`` on tiny real DocBins: KP on
-silver selected on dev types, KF sourced from it on gold, a blend; with both architectures."""
+"""The packaged kp.cfg, kf.cfg and blend.cfg run under ``spacy train`` on tiny real DocBins: KP
+on silver selected on dev types, KF sourced from it on gold, a blend; and kp.cfg's component is
+the factory's default, the model the project ships."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
-from spacy_juicer.student.pipeline_component import THRESHOLD_GRID
 import spacy
 import srsly
+from thinc.api import Config
+
+from spacy_juicer.calibration import THRESHOLDS as THRESHOLD_GRID
+from spacy_juicer.configs import CONFIG_DIR
 
 from .conftest import LABELS, needs_minilm, write_gold
 from .test_training_readers import silver  # noqa: F401 (fixture)
 
-pytestmark = needs_minilm
-CONFIGS = Path(__file__).parent.parent / "configs"
+CONFIGS = CONFIG_DIR
 SMALL = {
     "components.zero_shot_ner.model.max_length": 64,
     "components.zero_shot_ner.model.window_overlap": 16,
@@ -28,6 +29,22 @@ def gold(tmp_path):
     return write_gold(tmp_path)
 
 
+def test_the_factory_default_is_the_model_kp_cfg_trains():
+    """``add_pipe("zero_shot_ner")`` builds the architecture and settings that kp.cfg trains and
+    KF, calibrate and the package inherit: paths (the encoder's name) aside."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("zero_shot_ner")
+    default = nlp.config["components"]["zero_shot_ner"]
+    shipped = Config().from_disk(CONFIGS / "kp.cfg", interpolate=False)["components"]["zero_shot_ner"]
+    assert shipped["model"].pop("name") == "${paths.encoder}"
+    assert default["model"].pop("name") == "sentence-transformers/all-MiniLM-L6-v2"
+    assert {k: v for k, v in default.items() if k != "labels"} == {**shipped, "factory": "zero_shot_ner"}
+    blend = Config().from_disk(CONFIGS / "blend.cfg", interpolate=False)["components"]["zero_shot_ner"]
+    blend["model"].pop("name")
+    assert blend == shipped
+
+
+@needs_minilm
 def test_kp_then_kf_with_the_fast_mode(silver, gold, tmp_path):  # noqa: F811
     from spacy.cli.train import train
 
@@ -44,7 +61,7 @@ def test_kp_then_kf_with_the_fast_mode(silver, gold, tmp_path):  # noqa: F811
         "kp.epochs_per_step": 1,
         "kp.max_updates": 3,
         "training.optimizer.learn_rate.warmup_steps": 1,
-        "components.zero_shot_ner.model.@architectures": "spacy_juicer.BiEncoder.v1",
+        "training.batcher.size": 8,
     }
     train(CONFIGS / "kp.cfg", tmp_path / "kp", use_gpu=-1, overrides=kp)
     meta = srsly.read_json(tmp_path / "kp" / "model-last" / "meta.json")
@@ -65,17 +82,15 @@ def test_kp_then_kf_with_the_fast_mode(silver, gold, tmp_path):  # noqa: F811
         "paths.descriptions": str(path / "descriptions.json"),
         "training.max_steps": 2,
         "training.eval_frequency": 2,
-        # KF may weigh its loss otherwise than the KP it sources
-        "initialize.after_init.balance": "per_role",
     }
     train(CONFIGS / "kf.cfg", tmp_path / "kf", use_gpu=-1, overrides=kf)
     ner = spacy.load(tmp_path / "kf" / "model-last").get_pipe("zero_shot_ner")
-    assert ner.cfg["balance"] == "per_role" and kp_ner.cfg["balance"] != "per_role"
     assert ner.label_descriptions == LABELS
-    assert ner.model.name == "zero_shot_bi_encoder"
+    assert ner.model.name == "zero_shot_frozen_bi_encoder"
     assert "Musical instrument" in ner.cfg["negative_pool"]  # KF negatives: the shipped pool
 
 
+@needs_minilm
 def test_blend_config_trains(silver, gold, tmp_path):  # noqa: F811
     from spacy.cli.train import train
 
@@ -110,27 +125,3 @@ def test_chain_calls_each_callback_in_order():
     )
     chained(None, {"step": 3})
     assert calls == [("a", 3), ("b", 3)]
-
-
-def test_adam_to_start_pulls_each_weight_back_to_its_first_value():
-    """KF's optimizer option (``training/optimizers.py``): with ``start_decay`` 0 it is Thinc's
-    Adam to the last digit; with it, a gradient that keeps pushing meets a pull back to the
-    weight's first value and the weight settles where the two balance."""
-    import numpy
-    from thinc.api import Adam
-
-    from spacy_juicer.training.optimizers import make_adam_to_start
-
-    def run(opt, steps=200):
-        w = numpy.full(3, 1.0, dtype="f")
-        for _ in range(steps):
-            w, _ = opt((1, "W"), w, numpy.full(3, 1.0, dtype="f"))
-        return w
-
-    plain = run(Adam(0.01, L2=0.0, grad_clip=1.0, use_averages=False))
-    assert run(make_adam_to_start(0.01, start_decay=0.0)) == pytest.approx(plain, abs=0)
-    assert plain[0] == pytest.approx(1.0 - 200 * 0.01, abs=1e-3)  # Adam walks on at lr per step
-    # pulled: 0.01 * 20 * (1 - w) balances Adam's 0.01 step at w = 1 - 1 / 20
-    assert run(make_adam_to_start(0.01, start_decay=20.0)) == pytest.approx(numpy.full(3, 0.95), abs=1e-3)
-    with pytest.raises(ValueError, match="start_decay"):
-        make_adam_to_start(0.01, start_decay=-1.0)

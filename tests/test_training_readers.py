@@ -153,7 +153,7 @@ def test_epoch_lr_decay_sets_the_rate_of_each_epoch():
 
 def test_bad_reader_and_rule_settings_are_clear_errors(silver):
     from spacy_juicer.corpora.labels import LabelError
-    from spacy_juicer.student.decisions import check_negative_class
+    from spacy_juicer.student.loss import check_balance
 
     _, path = silver
     with pytest.raises(LabelError, match="labels file"):
@@ -161,49 +161,17 @@ def test_bad_reader_and_rule_settings_are_clear_errors(silver):
     with pytest.raises(ValueError, match="min_types"):
         KnowledgePretrainingCorpus(path / "silver.spacy", path / "descriptions.json", min_types=5, max_types=2)
     with pytest.raises(ValueError, match="per_type"):
-        check_negative_class("softmax")
+        check_balance("per_role")
     with pytest.raises(ValueError, match="epochs"):
         make_blended_corpus(lambda nlp: iter(()), lambda nlp: iter(()), schedule="cosine", epochs=0)
 
 
-def test_kp_type_sampling_by_frequency_favours_frequent_types(silver):
+def test_kp_draws_types_by_the_square_root_of_their_counts(silver):
     from collections import Counter
 
     nlp, path = silver
-    draws = {}
-    for sampling in ("uniform", "frequency"):
-        corpus = KnowledgePretrainingCorpus(path / "silver.spacy", path / "descriptions.json", min_types=1, max_types=1,
-                                            type_sampling=sampling, seed=0)
-        corpus._load(nlp)
-        draws[sampling] = Counter(corpus.draw_step()["types"][0] for _ in range(2000))
-    # Symptom has 3 mentions, City 1: drawn about 3x as often by frequency, alike when uniform
-    assert draws["frequency"]["Symptom"] > 2 * draws["frequency"]["City"]
-    assert 0.7 < draws["uniform"]["Symptom"] / draws["uniform"]["City"] < 1.4
-    with pytest.raises(ValueError, match="type_sampling"):
-        KnowledgePretrainingCorpus(path / "silver.spacy", path / "descriptions.json", type_sampling="zipf")
-
-
-def test_kp_reader_never_describes_a_doc_by_its_own_mentions(silver):
-    """The examples views list a type's frequent mentions; a doc holding one of them gets
-    another view of that type (else the student learns to copy the listed words)."""
-    from spacy_juicer.corpora.views import spells_out
-
-    nlp, path = silver
-    views = {t: [f"A {t.lower()} of some kind.", t.lower()] for t in TYPES}
-    views["Drug"].append("Drug, such as aspirin or cisplatin.")
-    views["Symptom"].append("Symptom, such as fever or pain.")
-    srsly.write_json(path / "views.json", views)
-    counts = {}
-    for avoid in (True, False):
-        corpus = KnowledgePretrainingCorpus(path / "silver.spacy", path / "descriptions.json", min_types=8, max_types=8,
-                                            negatives_per_step=0, epochs_per_step=1, seed=0, views=path / "views.json",
-                                            avoid_own_mentions=avoid)
-        copied = listed = 0
-        for _ in range(40):
-            for eg in corpus(nlp):
-                labels = get_doc_labels(eg.predicted)
-                copied += any(spells_out(labels[e.label_], [e.text]) for e in eg.reference.ents)
-                listed += labels["Drug"].startswith("Drug, such as")
-        counts[avoid] = (copied, listed)
-    assert counts[True][0] == 0 and counts[False][0] > 0
-    assert counts[True][1] > 0  # still drawn for the docs that do not mention aspirin or cisplatin
+    corpus = KnowledgePretrainingCorpus(path / "silver.spacy", path / "descriptions.json", min_types=1, max_types=1, seed=0)
+    corpus._load(nlp)
+    draws = Counter(corpus.draw_step()["types"][0] for _ in range(4000))
+    # Symptom has 3 mentions, City 1: drawn about sqrt(3) = 1.73 times as often
+    assert 1.45 < draws["Symptom"] / draws["City"] < 2.05

@@ -7,7 +7,6 @@ then its own description), or a ``.json`` / ``.jsonl`` file holding either.
 from __future__ import annotations
 
 import re
-import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, Mapping, Optional, Union
@@ -74,7 +73,8 @@ def read_labels_file(path: Union[str, Path]) -> Dict[str, str]:
 def normalize_labels(labels: LabelsLike, source: str = "labels") -> Dict[str, str]:
     """Turn any accepted form into an ordered ``{name: description}`` dict, with checks.
 
-    A missing or empty description falls back to the name (with one warning per call).
+    A missing or empty description falls back to the name: a type given by its name alone
+    is decided at the names' own threshold (``name_threshold``).
     """
     if labels is None:
         return {}
@@ -89,7 +89,6 @@ def normalize_labels(labels: LabelsLike, source: str = "labels") -> Dict[str, st
 
 def _check_pairs(pairs, source: str) -> Dict[str, str]:
     result: Dict[str, str] = {}
-    no_description = []
     for name, description in pairs:
         if not isinstance(name, str) or not name.strip():
             raise LabelError(f"{source}: empty or non-text label name {name!r}.")
@@ -99,15 +98,8 @@ def _check_pairs(pairs, source: str) -> Dict[str, str]:
         if description is not None and not isinstance(description, str):
             raise LabelError(f"{source}: the description of '{name}' is not text.")
         if not description or not description.strip():
-            no_description.append(name)
-            description = name
+            description = name  # a bare name is a supported form of a type, read as it is
         result[name] = " ".join(description.split())
-    if no_description:
-        warnings.warn(
-            f"{source}: no description for {', '.join(no_description)}; using the label name "
-            "instead. Zero-shot accuracy is better with a sentence or two per type.",
-            stacklevel=3,
-        )
     return result
 
 

@@ -22,7 +22,7 @@ import random
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from .forms import readable_name
 from .labels import LabelError, read_json_file
@@ -129,52 +129,8 @@ def write_views(views: Mapping[str, Sequence[str]], path: PathLike) -> Path:
     return path
 
 
-MIN_SPELLED_CHARS = 3
-
-
-def _mentions_pattern(mentions: Iterable[str]) -> Optional["re.Pattern[str]"]:
-    """One case-insensitive whole-word pattern for all the mentions long enough to be a copy."""
-    keys = {" ".join(m.split()).casefold() for m in mentions}
-    keys = sorted((k for k in keys if len(k) >= MIN_SPELLED_CHARS), key=len, reverse=True)
-    if not keys:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, keys)) + r")(?!\w)")
-
-
-def spells_out(view: str, mentions: Iterable[str]) -> bool:
-    """Whether ``view`` contains one of ``mentions`` as whole words (case aside): a description
-    that lists the very words a sentence marks lets the student copy the answer instead of
-    reading the meaning. Measured on the open silver (``benchmarks/view_copies.py``): 15.6% of
-    the views drawn for a type that a sentence holds spelled out one of its mentions there (the
-    examples views list each type's most frequent mentions), and 58.5% of such (sentence, type)
-    pairs had one. Yet training
-    without them (the readers' ``avoid_own_mentions``) found fewer unseen genes, so the
-    readers draw them by default."""
-    pattern = _mentions_pattern(mentions)
-    return pattern is not None and pattern.search(view.casefold()) is not None
-
-
-def own_mentions(spans: Iterable[Any]) -> Dict[str, List[str]]:
-    """{type: the texts of its mentions} of a doc's spans."""
-    out: Dict[str, List[str]] = {}
-    for span in spans:
-        out.setdefault(span.label_, []).append(span.text)
-    return out
-
-
-def choose_view(views: Sequence[str], rng: random.Random, mentions: Iterable[str] = ()) -> str:
-    """A view drawn at random among those that do not spell out any of ``mentions`` (the
-    sentence's own mentions of the type); from all when every view does."""
-    pattern = _mentions_pattern(mentions)
-    if pattern is None:
-        return rng.choice(views)
-    allowed = [v for v in views if not pattern.search(v.casefold())]
-    return rng.choice(allowed or views)
-
-
-def draw(views: Mapping[str, Sequence[str]], types: Iterable[str], rng: random.Random,
-         mentions: Optional[Mapping[str, Iterable[str]]] = None) -> Dict[str, str]:
-    """One view per type, each drawn at random; with ``mentions`` ({type: the sentence's
-    mentions of it}), never one that spells out a mention of its own type (``spells_out``)."""
-    mentions = mentions or {}
-    return {t: choose_view(views[t], rng, mentions.get(t, ())) for t in types}
+def draw(views: Mapping[str, Sequence[str]], types: Iterable[str], rng: random.Random) -> Dict[str, str]:
+    """One view per type, each drawn at random. The examples views list a type's most frequent
+    mentions, so a drawn view may spell out a mention of the very sentence; readers that avoided
+    such views found fewer unseen genes (docs/results.md), so they are drawn like any other."""
+    return {t: rng.choice(views[t]) for t in types}

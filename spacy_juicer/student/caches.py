@@ -8,7 +8,7 @@ saves as empty bytes and loads as a fresh, empty cache of its own class, whateve
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 from thinc.api import Model, deserialize_attr, serialize_attr
 
@@ -41,15 +41,3 @@ class DescriptionCache(RunCache):
     def clear(self) -> None:
         self.ids.clear()
         self.templates.clear()
-
-
-class TypeCache(dict, RunCache):
-    """Description text -> pooled encoder vector (bi-encoder), valid until the weights change."""
-
-
-def clear_caches(model: Model) -> None:
-    """Forget the type encodings any layer cached: they change with the weights."""
-    for node in model.walk():
-        cache: Optional[TypeCache] = node.attrs.get("type_cache")
-        if cache is not None:
-            cache.clear()

@@ -5,7 +5,7 @@ For each (doc, type) pair the encoder reads ``[CLS] doc [SEP] description [SEP]`
 are mean-pooled back to spaCy tokens; one linear layer shared by all types gives each token two
 logits per type: "is this type" and "is no entity, seen from this type", so the output of a doc
 with K types is ``(n_tokens, K, 2)`` (``inputs.py``). The component turns them into decisions
-(``negative_class``: per type, or SMXM's class-aware max). No parameter depends on the label
+(each type against "no entity": ``loss.py``, ``decoding.py``). No parameter depends on the label
 set: the same weights serve any types. Cost: one encoder pass per (sentence window, type).
 
 The encoder and its plumbing are shared with the bi-encoder (``hf_encoder.py``), and so is

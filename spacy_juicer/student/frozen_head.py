@@ -5,17 +5,8 @@ Tokens: a linear map to ``width``, plus a BiLSTM over it (residual), so each tok
 sentence again after the frozen encoder; then an MLP into the shared space, and a separate
 MLP for the token's "no entity" score. Types: an MLP of the description's pooled vector into
 the same space. A (token, type) logit is their scaled dot product; the decision rule compares
-it with the token's "no entity" score (``decisions.py``). No weight depends on a label set.
+it with the token's "no entity" score (``loss.py``). No weight depends on a label set.
 The input layers are lazy, so the encoder's width is learnt at ``initialize``.
-
-``shape_buckets > 0`` adds a learnt embedding of each token's written shape
-(``token_shapes.py``) to its input map: the uncased encoder cannot see case or the mix of
-letters and digits that marks a gene's name.
-
-``interaction = "cross_attention"`` adds token-to-description cross-attention: each token
-attends over the description's word pieces, and the logit adds the token's dot product with
-what it attended to, so a description's words can answer each token differently ("a gene, or
-the protein it encodes": a protein name attends to "protein"). It costs B x T x K x P scores.
 """
 from __future__ import annotations
 
@@ -24,24 +15,18 @@ from typing import Any, Callable, Dict, Iterator, Sequence, Tuple
 
 from thinc.api import ArgsKwargs, Model, PyTorchShim, PyTorchWrapper_v2, torch2xp, xp2torch
 
-INTERACTIONS = ("dot", "cross_attention")
-TYPE_NORMS = ("none", "unit")
 # The head's parts that a later training may hold fixed (``freeze_parts``): "types" is the
-# description side (the type MLP and the cross-attention's keys and values), "tokens" the
-# sentence side (input map, BiLSTM, token and "no entity" MLPs, the attention's query), "none"
+# description side (the type MLP), "tokens" the sentence side (input map, BiLSTM, token and
+# "no entity" MLPs), "none"
 # the "no entity" MLP alone (where entities are, as KP learnt it from hundreds of types).
 PARTS = {
-    "types": ("type_out.", "type_scale", "piece_key.", "piece_value."),
-    "tokens": ("token_in.", "shape.", "lstm.", "token_out.", "none.", "query."),
+    "types": ("type_out.",),
+    "tokens": ("token_in.", "lstm.", "token_out.", "none."),
     "none": ("none.",),
 }
 
 
-def _module(
-    width: int, lstm_depth: int, dropout: float, interaction: str = "dot", type_norm: str = "none", shape_buckets: int = 0
-) -> Any:
-    import math
-
+def _module(width: int, lstm_depth: int, dropout: float) -> Any:
     import torch
     from torch import nn
 
@@ -50,7 +35,6 @@ def _module(
             super().__init__()
             self.width = width
             self.token_in = nn.LazyLinear(width)
-            self.shape = nn.Embedding(shape_buckets, width, padding_idx=0) if shape_buckets else None
             self.lstm = (
                 nn.LSTM(width, width // 2, num_layers=lstm_depth, bidirectional=True, batch_first=True)
                 if lstm_depth
@@ -60,16 +44,6 @@ def _module(
             self.token_out = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, width))
             self.none = nn.Sequential(nn.Linear(width, width // 2), nn.GELU(), nn.Linear(width // 2, 1))
             self.type_out = nn.Sequential(nn.LazyLinear(width), nn.GELU(), nn.Linear(width, width))
-            # "unit": every description's vector has one learnt length, so that no wording is
-            # sharper than another (a bare name's vector was twice as long as a definition's);
-            # a 1-d log length, since Thinc's optimizer takes len() of every parameter
-            unit = type_norm == "unit"
-            self.type_scale = nn.Parameter(torch.full((1,), math.log(5.0))) if unit else None
-            self.cross = interaction == "cross_attention"
-            if self.cross:
-                self.query = nn.Linear(width, width)
-                self.piece_key = nn.LazyLinear(width)
-                self.piece_value = nn.Sequential(nn.LazyLinear(width), nn.GELU(), nn.Linear(width, width))
 
         def forward(
             self,
@@ -77,12 +51,8 @@ def _module(
             lengths: "torch.Tensor",
             pieces: "torch.Tensor",
             n_pieces: "torch.Tensor",
-            shapes: "torch.Tensor | None" = None,
         ) -> "torch.Tensor":
-            x = self.token_in(tokens)
-            if self.shape is not None and shapes is not None:
-                x = x + self.shape(shapes[:, : x.shape[1]])
-            x = self.drop(x)
+            x = self.drop(self.token_in(tokens))
             if self.lstm is not None and x.shape[1]:
                 packed = nn.utils.rnn.pack_padded_sequence(
                     x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
@@ -94,15 +64,7 @@ def _module(
             mask = torch.arange(pieces.shape[1], device=pieces.device)[None, :] < n_pieces[:, None]  # (K, P)
             pooled = (pieces * mask[..., None]).sum(1) / n_pieces.clamp(min=1)[:, None].to(pieces.dtype)
             u = self.type_out(pooled)  # (K, D): the description's mean-pooled pieces (sentence-transformers)
-            if self.type_scale is not None:
-                u = nn.functional.normalize(u, dim=-1) * self.type_scale.exp()
-            sims = torch.einsum("btd,kd->btk", t, u)
-            if self.cross:
-                keys, values = self.piece_key(pieces), self.piece_value(pieces)  # (K, P, D)
-                att = torch.einsum("btd,kpd->btkp", self.query(x), keys) / (self.width ** 0.5)
-                att = att.masked_fill(~mask[None, None], float("-inf")).softmax(dim=-1).nan_to_num(0.0)
-                sims = sims + torch.einsum("btd,btkd->btk", t, torch.einsum("btkp,kpd->btkd", att, values))
-            sims = sims / (self.width ** 0.5)
+            sims = torch.einsum("btd,kd->btk", t, u) / (self.width ** 0.5)
             none = self.none(x).expand_as(sims)
             return torch.stack([sims, none], dim=-1)  # (B, T, K, 2)
 
@@ -114,15 +76,13 @@ def _convert_inputs(model: Model, X: Tuple[Any, Any, Any], is_train: bool) -> Tu
     (``input_grads``): frozen features need none."""
     import torch
 
-    tokens, lengths, pieces, n_pieces = X[:4]
-    shapes = X[4] if len(X) > 4 else None
+    tokens, lengths, pieces, n_pieces = X
     grads = is_train and model.attrs.get("input_grads", False)
     args = (
         xp2torch(tokens, requires_grad=grads),
         torch.as_tensor(lengths, dtype=torch.int64),
         xp2torch(pieces, requires_grad=grads),
         torch.as_tensor(n_pieces, dtype=torch.int64),
-        None if shapes is None else torch.as_tensor(shapes, dtype=torch.int64),
     )
 
     def backprop(d_inputs: ArgsKwargs) -> Any:
@@ -144,28 +104,12 @@ def _convert_outputs(model: Model, inputs_outputs: Any, is_train: bool) -> Tuple
     return Y, backprop
 
 
-def build_frozen_head(
-    width: int = 256,
-    lstm_depth: int = 1,
-    dropout: float = 0.1,
-    interaction: str = "dot",
-    input_grads: bool = False,
-    type_norm: str = "none",
-    shape_buckets: int = 0,
-) -> Model:
+def build_frozen_head(width: int = 256, lstm_depth: int = 1, dropout: float = 0.1, input_grads: bool = False) -> Model:
     """The head as a Thinc model: ``(tokens (B, T, nT), lengths (B,), description pieces (K, P, nI),
-    their counts (K,)[, shape ids (B, T)])`` to logits ``(B, T, K, 2)``. ``input_grads``:
-    backprop returns the gradients of the tokens and the pieces (for trainable encoder layers
-    below it). ``type_norm``: "none" (the type MLP's output as it is) or "unit" (scaled to one
-    learnt length). ``shape_buckets``: 0, or the size of the token-shape embedding's table."""
-    if interaction not in INTERACTIONS:
-        raise ValueError(f"interaction must be one of {INTERACTIONS}, not {interaction!r}.")
-    if type_norm not in TYPE_NORMS:
-        raise ValueError(f"type_norm must be one of {TYPE_NORMS}, not {type_norm!r}.")
-    if shape_buckets == 1 or shape_buckets < 0:
-        raise ValueError(f"shape_buckets must be 0 (off) or at least 2, not {shape_buckets}.")
+    their counts (K,))`` to logits ``(B, T, K, 2)``. ``input_grads``: backprop returns the
+    gradients of the tokens and the pieces (for trainable encoder layers below it)."""
     wrapped = PyTorchWrapper_v2(
-        _module(width, lstm_depth, dropout, interaction, type_norm, shape_buckets),
+        _module(width, lstm_depth, dropout),
         convert_inputs=_convert_inputs,
         convert_outputs=_convert_outputs,
     )
@@ -241,6 +185,5 @@ def _init(model: Model, X: Any = None, Y: Any = None) -> Model:
             torch.ones(1, dtype=torch.int64),
             torch.zeros(1, 1, n_in),
             torch.ones(1, dtype=torch.int64),
-            torch.zeros(1, 1, dtype=torch.int64),
         )
     return model

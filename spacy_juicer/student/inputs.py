@@ -4,7 +4,7 @@ A model reads docs and the descriptions of the types to score, optionally with e
 subset of those types, and returns for each doc an array of shape ``(n_tokens, K_doc, 2)``:
 for every (token, type) a "this type" logit and a "no entity, seen from this type" logit. How
 those become one decision per token (the negative class) is the component's business, so one
-model serves both decision rules (``negative_class`` in the component).
+model serves every entity type alike (``loss.py``, ``decoding.py``).
 """
 from __future__ import annotations
 

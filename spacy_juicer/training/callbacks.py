@@ -59,6 +59,8 @@ def make_dev_threshold(
         return state["examples"]
 
     def before_update(nlp: Language, args: Dict[str, Any]) -> None:
+        from ..calibration import choose_threshold
+
         step = int(args.get("step", 0))
         if step % int(nlp.config["training"]["eval_frequency"]):
             return
@@ -68,8 +70,8 @@ def make_dev_threshold(
         pipe = nlp.get_pipe(component)
         docs = list(nlp.pipe((eg.predicted.copy() for eg in examples), disable=[component]))
         options = {"grid": tuple(grid)} if grid else {}
-        found = pipe.choose_threshold(
-            docs, [eg.reference for eg in examples], metric=metric, label_sets=label_sets, **options
+        found = choose_threshold(
+            pipe, docs, [eg.reference for eg in examples], metric=metric, label_sets=label_sets, **options
         )
         pipe.cfg["threshold"] = found["threshold"]
         pipe.cfg["name_threshold"] = found.get("name_threshold")

@@ -9,7 +9,7 @@ sentences. The step's types, with their descriptions, travel on each doc as
 so that the student learns meanings, not one wording. One call of the reader is one
 spaCy epoch; a step lasts ``epochs_per_step`` calls (JUICER: 30 steps of 4 epochs). ``spacy
 train`` only calls a reader once per epoch when ``[training] max_epochs = -1`` (streamed
-corpora); ``max_steps`` then bounds the run (``configs/kp.cfg`` computes it from the variables).
+corpora); ``max_steps`` then bounds the run (the packaged ``kp.cfg``).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import logging
 import random
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
@@ -26,13 +26,14 @@ from spacy.util import filter_spans, registry
 
 from ..corpora.doc_labels import set_doc_labels
 from ..corpora.labels import LabelError, read_labels_file
-from ..corpora.views import choose_view, own_mentions, read_views
+from ..corpora.views import read_views
 
 logger = logging.getLogger("spacy_juicer.kp")
-# How a step draws its types: "uniform" (JUICER: every type alike) or by mention count to the
-# power 0.5 ("sqrt") or 1 ("frequency"), so that in a short run frequent types recur across
-# steps instead of each of hundreds of types being seen in about one step.
-TYPE_SAMPLING = {"uniform": 0.0, "sqrt": 0.5, "frequency": 1.0}
+# A step draws its types in proportion to the square root of their mention counts, so that in a
+# short run frequent types recur across steps instead of each of hundreds of types being seen in
+# about one step (JUICER draws uniformly: at 400 updates on 2 CPU cores that model found nothing;
+# docs/results.md).
+TYPE_SAMPLING_POWER = 0.5
 PathLike = Union[str, Path]
 
 
@@ -52,15 +53,11 @@ class KnowledgePretrainingCorpus:
         max_docs_per_step: int = 50_000,
         limit: int = 0,
         min_type_count: int = 1,
-        type_sampling: str = "uniform",
         seed: int = 0,
         views: Optional[PathLike] = None,
-        avoid_own_mentions: bool = False,
     ) -> None:
         if not 1 <= min_types <= max_types:
             raise ValueError("KP reader: need 1 <= min_types <= max_types.")
-        if type_sampling not in TYPE_SAMPLING:
-            raise ValueError(f"KP reader: type_sampling must be one of {sorted(TYPE_SAMPLING)}, not {type_sampling!r}.")
         if epochs_per_step < 1 or max_docs_per_step < 1 or negatives_per_step < 0:
             raise ValueError("KP reader: epochs_per_step and max_docs_per_step >= 1, negatives_per_step >= 0.")
         # no silver (path null): a config whose blend never reads it (KF with schedule "gold")
@@ -72,9 +69,6 @@ class KnowledgePretrainingCorpus:
         self.descriptions = read_labels_file(descriptions) if self.path is not None else {}
         # many wordings of each type (corpora/views.py): each doc of a step gets one at random
         self.views = read_views(views) if views and self.path is not None else None
-        # True: a doc's type is never described by a view that lists one of its mentions there
-        # (measured worse on unseen types: benchmarks/results/kp_scale/avoid_own_mentions/)
-        self.avoid_own_mentions = avoid_own_mentions
         self.spans_key = spans_key
         self.min_types, self.max_types = min_types, max_types
         self.negatives_per_step = negatives_per_step
@@ -82,7 +76,6 @@ class KnowledgePretrainingCorpus:
         self.max_docs_per_step = max_docs_per_step
         self.limit = limit
         self.min_type_count = min_type_count
-        self.type_sampling = type_sampling
         self.rng = random.Random(seed)
         self.calls = 0
         self._docs: Optional[List[Doc]] = None
@@ -106,7 +99,7 @@ class KnowledgePretrainingCorpus:
                     counts[s.label_] += 1
             described = set(self.descriptions)
             self.types = sorted(t for t in self._by_type if t in described and counts[t] >= self.min_type_count)
-            self._weights = [counts[t] ** TYPE_SAMPLING[self.type_sampling] for t in self.types]
+            self._weights = [counts[t] ** TYPE_SAMPLING_POWER for t in self.types]
             missing = sorted(set(self._by_type) - described)
             if missing:
                 logger.warning("KP reader: %d silver types have no description and are left out: %s", len(missing), ", ".join(missing[:10]))
@@ -136,8 +129,6 @@ class KnowledgePretrainingCorpus:
     def _sample_types(self, k: int) -> List[str]:
         """k distinct types, each drawn with probability proportional to its weight (weighted
         sampling without replacement: the k largest of u ** (1 / w), Efraimidis-Spirakis)."""
-        if self.type_sampling == "uniform":
-            return self.rng.sample(self.types, k)
         keys = [self.rng.random() ** (1.0 / w) for w in self._weights]
         order = sorted(range(len(self.types)), key=lambda i: keys[i], reverse=True)[:k]
         return [self.types[i] for i in order]
@@ -167,15 +158,14 @@ class KnowledgePretrainingCorpus:
             reference.spans.clear()
             reference.ents = filter_spans([s for s in self._spans(silver) if s.label_ in keep])
             if self.views is not None:
-                mentions = own_mentions(reference.ents) if self.avoid_own_mentions else {}
-                labels = {t: self._view(t, mentions.get(t, ())) for t in step_types}
+                labels = {t: self._view(t) for t in step_types}
             set_doc_labels(reference, labels)
             predicted = set_doc_labels(nlp.make_doc(silver.text), labels)
             yield Example(predicted, reference)
 
-    def _view(self, label: str, mentions: Iterable[str] = ()) -> str:
+    def _view(self, label: str) -> str:
         views = self.views.get(label) if self.views is not None else None
-        return choose_view(views, self.rng, mentions) if views else self.descriptions[label]
+        return self.rng.choice(views) if views else self.descriptions[label]
 
 
 # ``[corpora.train]`` for knowledge pre-training on a silver DocBin (``critic``'s output) and

@@ -12,7 +12,7 @@ from spacy.util import registry
 
 from ..corpora.doc_labels import set_doc_labels
 from ..corpora.labels import LabelError, read_labels_file
-from ..corpora.views import draw, own_mentions, read_views
+from ..corpora.views import draw, read_views
 
 
 @registry.readers("spacy_juicer.LabelledCorpus.v1")
@@ -24,17 +24,12 @@ def make_labelled_corpus(
     gold_preproc: bool = False,
     views: Optional[str] = None,
     seed: int = 0,
-    avoid_own_mentions: bool = False,
 ) -> Callable[[Language], Iterator[Example]]:
     """``spacy.Corpus.v1`` plus ``doc._.zero_shot_labels`` from a labels file on every doc.
 
     views: a views file of the same types (``spacy-juicer views``): each doc then describes
     each type with one of its views, drawn at random (fine-tuning on gold types in many
-    wordings, so that KF does not teach one house style again). ``avoid_own_mentions``: a doc
-    never gets a view that spells out one of its own gold mentions of that type
-    (``views.spells_out``: the examples views list gold mentions, which the student would
-    learn to copy). Off by default: it cost the unseen types 8-12 points on seed 42
-    (``benchmarks/results/kp_scale/avoid_own_mentions/``)."""
+    wordings, so that KF does not teach one house style again)."""
     if not labels:
         raise LabelError("LabelledCorpus: give the labels file of the corpus's types (e.g. dev.labels.json).")
     descriptions = read_labels_file(labels)
@@ -48,8 +43,7 @@ def make_labelled_corpus(
 
     def read(nlp: Language) -> Iterator[Example]:
         for eg in corpus(nlp):
-            mentions = own_mentions(eg.reference.ents) if avoid_own_mentions else None
-            doc_labels = descriptions if by_type is None else draw(by_type, descriptions, rng, mentions)
+            doc_labels = descriptions if by_type is None else draw(by_type, descriptions, rng)
             set_doc_labels(eg.predicted, doc_labels)
             set_doc_labels(eg.reference, doc_labels)
             yield eg

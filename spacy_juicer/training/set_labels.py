@@ -20,9 +20,6 @@ def make_set_labels(
     path: Optional[str] = None,
     component: str = "zero_shot_ner",
     negative_types: Optional[str] = None,
-    balance: Optional[str] = None,
-    other_type_weight: Optional[float] = None,
-    type_ranking: Optional[float] = None,
     freeze: List[str] = [],
     trainable_layers: Optional[int] = None,
     layer_lr_scale: Optional[float] = None,
@@ -30,9 +27,7 @@ def make_set_labels(
     """Set the labels of a (possibly sourced) component, e.g. the gold types and descriptions
     for fine-tuning a model pre-trained on silver types, and optionally its pool of negative
     types (a sourced component keeps the pool it was trained with, e.g. the silver types, some
-    of which may be synonyms of the gold types), and how its loss weighs its terms
-    (``balance``, ``other_type_weight``, ``type_ranking``; ``None`` keeps what the sourced component had), and
-    which parts of the frozen mode's head stay as they were (``freeze``: "types", "tokens";
+    of which may be synonyms of the gold types), and which parts of the frozen mode's head stay as they were (``freeze``: "types", "tokens";
     ignored, with a warning, by architectures without that head), and how many of the frozen
     mode's top encoder layers learn from now on, at what share of the learning rate
     (``trainable_layers``, ``layer_lr_scale``; ``None`` keeps the model's). The pipeline's
@@ -43,7 +38,6 @@ def make_set_labels(
         pipe.set_labels(path if path is not None else labels)
         if negative_types is not None:
             pipe.set_negative_types(negative_types)
-        pipe.set_loss_settings(balance=balance, other_type_weight=other_type_weight, type_ranking=type_ranking)
         if freeze:
             pipe.freeze(freeze, strict=False)  # kf.cfg's default serves every architecture
         if trainable_layers is not None or layer_lr_scale is not None:
