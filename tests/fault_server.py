@@ -2,7 +2,9 @@
 
 It listens on 127.0.0.1 only, answers from a replay file (so its good answers are the recorded
 ones), and takes a script: the n-th request it receives (counted per server, from 0) gets the
-fault ``faults[n]``, every other request a good answer. Every loop in it is bounded (a drip
+fault ``faults[n]``, every other request a good answer. Busy answers (429, 503) carry
+``Retry-After: retry_after`` and, if given, ``retry-after-ms`` (which the ``openai`` client
+prefers: it keeps tests quick). Every loop in it is bounded (a drip
 sends at most ``DRIP_BYTES`` bytes, a stall sleeps at most ``STALL_S``), handler threads are
 daemons, and ``with FaultServer(...)`` shuts it down, so a test can never hang on it.
 """
@@ -20,14 +22,18 @@ from spacy_juicer.teacher.models.replay import Replay
 DRIP_BYTES = 40
 DRIP_INTERVAL_S = 0.1
 STALL_S = 2.0
-FAULTS = ("429", "500", "503", "drip", "stall", "close", "nonjson", "nullusage", "empty", "list", "400")
+SLOW_S = 0.4
+FAULTS = ("429", "500", "503", "401", "404", "slow", "drip", "stall", "close", "nonjson", "htmltype", "nochoices",
+          "nullusage", "empty", "list", "400")
 
 
 class FaultServer:
-    def __init__(self, answers: Path, faults: Optional[Dict[int, str]] = None, retry_after: str = "1") -> None:
+    def __init__(self, answers: Path, faults: Optional[Dict[int, str]] = None, retry_after: str = "1",
+                 retry_after_ms: Optional[str] = None) -> None:
         self.replay = Replay(answers)
         self.faults = dict(faults or {})
         self.retry_after = retry_after
+        self.retry_after_ms = retry_after_ms
         self.log: List[Tuple[float, str, Optional[str], str]] = []  # (time, fault, auth, prompt)
         self._lock = threading.Lock()
         owner = self
@@ -65,10 +71,10 @@ class FaultServer:
 
     @staticmethod
     def send(handler, status: int, data: bytes, headers: Optional[Dict[str, str]] = None) -> None:
+        headers = {"Content-Type": "application/json", **(headers or {})}
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
-        for key, value in (headers or {}).items():
+        for key, value in headers.items():
             handler.send_header(key, value)
         handler.end_headers()
         handler.wfile.write(data)
@@ -77,19 +83,28 @@ class FaultServer:
         content: object = self.replay.answer(prompt)
         usage: object = {"prompt_tokens": 11, "completion_tokens": 7}
         if fault in ("429", "503"):
-            return self.send(handler, int(fault), b'{"error": "busy"}', {"Retry-After": self.retry_after})
-        if fault in ("500", "400"):
+            headers = {"Retry-After": self.retry_after}
+            if self.retry_after_ms is not None:
+                headers["retry-after-ms"] = self.retry_after_ms
+            return self.send(handler, int(fault), b'{"error": "busy"}', headers)
+        if fault in ("500", "400", "401", "404"):
             return self.send(handler, int(fault), b'{"error": "boom"}')
         if fault == "close":
             handler.close_connection = True
             handler.connection.close()
             return None
+        if fault == "slow":  # a good answer, late: requests in flight together overlap
+            time.sleep(SLOW_S)
         if fault == "stall":
             time.sleep(STALL_S)
             handler.close_connection = True
             return None
-        if fault == "nonjson":
+        if fault == "nonjson":  # says JSON, is not
             return self.send(handler, 200, b"<html>502 Bad Gateway</html>")
+        if fault == "htmltype":  # a proxy's error page, honestly labelled
+            return self.send(handler, 200, b"<html>502 Bad Gateway</html>", {"Content-Type": "text/html"})
+        if fault == "nochoices":
+            return self.send(handler, 200, json.dumps({"choices": [], "usage": usage}).encode())
         if fault == "nullusage":
             usage = {"prompt_tokens": None, "completion_tokens": None}
         elif fault == "empty":
