@@ -1,10 +1,11 @@
-"""The scorer of the ``zero_shot_ner`` component: span-level exact match (seqeval) and
-token-level type agreement, each as micro and macro averages and per type.
+"""The scorer of the ``zero_shot_ner`` component: span-level exact match (spaCy's
+``Scorer.score_spans``) and token-level type agreement, each as micro and macro averages and
+per type.
 
 Definitions (the same at span and token level):
 
 * **Types scored.** Without ``labels``, every type that occurs in the gold *or* the predicted
-  annotation of at least one example (seqeval's and scikit-learn's convention). With
+  annotation of at least one example (spaCy's and scikit-learn's convention). With
   ``labels``, only those types are scored: gold and predicted spans of any other type are
   ignored on both sides (the zero-shot protocol, where a model is asked for the test types
   only), and a label with neither gold nor predicted mentions is left out (no evidence either
@@ -16,114 +17,63 @@ Definitions (the same at span and token level):
   **macro** is the unweighted mean of the per-type P, R and F (F is the mean of the per-type
   F values, not the F of the mean P and R). With no scored type at all every value is 0.
 * **Span level**: a predicted span counts only when its start, end and type equal a gold
-  span's (seqeval, ``mode="strict"``, ``scheme=IOB2``, on IOB2 tags built from the spans).
-* **Token level**: each gold token has one type (or O); a token counts as a true positive for
-  type T when gold and prediction are both T.
+  span's. Spans may overlap (``doc.spans`` groups): every span is scored on its own, so a
+  nested or crossing mention is neither merged nor dropped.
+* **Token level**: a token belongs to type T when a span of type T covers it (with
+  overlapping spans of two types, to both); for each type, the tokens that gold and prediction
+  both give it are true positives, the others false negatives or false positives.
 
 Gold comes from ``example.reference``, predictions from ``example.predicted``; the predicted
 spans are mapped onto the reference tokens through the example's alignment (as spaCy's own
-``Scorer.score_spans`` does), so a prediction that does not align with gold tokens is lost
-(counted as missing). Spans come from ``doc.ents``, or from ``doc.spans[spans_key]`` when
-given (overlapping spans are reduced with ``spacy.util.filter_spans``, longest first, because
-a tag sequence cannot hold overlaps).
+scorers do), so a prediction that does not align with gold tokens is lost (counted as
+missing; its type is still scored). Spans come from ``doc.ents``, or from ``doc.spans[key]`` when a key is given (a doc
+without that group has no spans). Every example is scored: a reference without spans means
+"no mentions", not "not annotated".
 """
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from collections import defaultdict
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set
 
 import spacy
+from spacy.scorer import PRFScore, Scorer
 from spacy.tokens import Doc, Span
 from spacy.training import Example
-from spacy.util import filter_spans
 
 SCORER_NAME = "spacy_juicer.zero_shot_ner_scorer.v1"
+SAME_KEY = "<spans_key>"
 
 Prf = Dict[str, float]
+_ZERO: Prf = {"p": 0.0, "r": 0.0, "f": 0.0}
 
 
-def _spans(doc: Doc, spans_key: Optional[str]) -> List[Span]:
-    if spans_key is None:
-        return list(doc.ents)
-    if spans_key not in doc.spans:
-        return []
-    return filter_spans(doc.spans[spans_key])
+def _spans(doc: Doc, key: Optional[str], wanted: Optional[Set[str]]) -> List[Span]:
+    """``doc.ents`` (``key`` None) or ``doc.spans[key]``, only the ``wanted`` types."""
+    if key is None:
+        spans: Iterable[Span] = doc.ents
+    else:
+        spans = doc.spans[key] if key in doc.spans else []
+    return [s for s in spans if wanted is None or s.label_ in wanted]
 
 
-def _predicted_on_reference(example: Example, spans_key: Optional[str]) -> List[Span]:
-    """Predicted spans in the reference tokenization."""
-    pred = _spans(example.predicted, spans_key)
-    if not pred:
-        return []
-    if example.x is example.y or (
-        len(example.x) == len(example.y)
-        and all(a.text == b.text for a, b in zip(example.x, example.y))
-    ):
-        return [Span(example.y, s.start, s.end, label=s.label_) for s in pred]
-    aligned = example.get_aligned_spans_x2y(pred, allow_overlap=True)
-    return filter_spans(aligned)
-
-
-def _iob2(length: int, spans: Iterable[Span]) -> List[str]:
-    tags = ["O"] * length
+def _token_sets(spans: Iterable[Span]) -> Dict[str, Set[int]]:
+    """Each type's covered token indices."""
+    covered: Dict[str, Set[int]] = defaultdict(set)
     for span in spans:
-        tags[span.start] = f"B-{span.label_}"
-        for i in range(span.start + 1, span.end):
-            tags[i] = f"I-{span.label_}"
-    return tags
+        covered[span.label_].update(range(span.start, span.end))
+    return covered
 
 
-def _token_types(length: int, spans: Iterable[Span]) -> List[Optional[str]]:
-    types: List[Optional[str]] = [None] * length
-    for span in spans:
-        for i in range(span.start, span.end):
-            types[i] = span.label_
-    return types
-
-
-def _prf(tp: int, fp: int, fn: int) -> Prf:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"p": p, "r": r, "f": f}
-
-
-def _macro(per_type: Dict[str, Prf]) -> Prf:
+def _averages(per_type: Dict[str, Prf]) -> Prf:
+    """Unweighted mean of the per-type P, R and F (0 with no type)."""
     if not per_type:
-        return {"p": 0.0, "r": 0.0, "f": 0.0}
+        return dict(_ZERO)
     n = len(per_type)
     return {k: sum(v[k] for v in per_type.values()) / n for k in ("p", "r", "f")}
 
 
-def _span_scores(
-    gold_tags: List[List[str]], pred_tags: List[List[str]]
-) -> Tuple[Prf, Dict[str, Prf]]:
-    """Micro P/R/F and per-type P/R/F with seqeval (exact match)."""
-    from seqeval.metrics import classification_report
-    from seqeval.scheme import IOB2
-
-    has_any = any(t != "O" for seq in gold_tags + pred_tags for t in seq)
-    if not has_any:
-        return {"p": 0.0, "r": 0.0, "f": 0.0}, {}
-    report = classification_report(
-        gold_tags, pred_tags, output_dict=True, mode="strict", scheme=IOB2, zero_division=0
-    )
-    per_type: Dict[str, Prf] = {}
-    micro = {"p": 0.0, "r": 0.0, "f": 0.0}
-    for name, row in report.items():
-        scores = {
-            "p": float(row["precision"]),
-            "r": float(row["recall"]),
-            "f": float(row["f1-score"]),
-        }
-        if name == "micro avg":
-            micro = scores
-        elif not name.endswith(" avg"):
-            per_type[name] = scores
-    return micro, per_type
-
-
-SAME_KEY = "<spans_key>"
+def _micro(score: PRFScore) -> Prf:
+    return {"p": score.precision, "r": score.recall, "f": score.fscore} if len(score) else dict(_ZERO)
 
 
 def score_zero_shot_ner(
@@ -134,44 +84,46 @@ def score_zero_shot_ner(
     labels: Optional[Sequence[str]] = None,
     **kwargs: Any,
 ) -> Dict[str, Any]:
-    """Span- and token-level P/R/F of ``examples`` (keys: contract 6 of the project notes).
+    """Span- and token-level P/R/F of ``examples``.
 
     Predictions come from ``spans_key`` (``None``: ``doc.ents``); gold from ``gold_spans_key``
     (``None``: ``doc.ents``; by default the same key as the predictions). The component passes
     its own two settings, so a pipeline that writes ``doc.spans`` is scored against the gold
-    it was trained on."""
+    it was trained on. Other keyword arguments (spaCy's ``Language.evaluate`` passes some) are
+    ignored."""
     gold_key = spans_key if gold_spans_key == SAME_KEY else gold_spans_key
     wanted: Optional[Set[str]] = set(labels) if labels is not None else None
-    gold_tags: List[List[str]] = []
-    pred_tags: List[List[str]] = []
-    tok = {"tp": Counter(), "fp": Counter(), "fn": Counter()}
-    for example in examples:
-        ref = example.reference
-        gold = _spans(ref, gold_key)
-        pred = _predicted_on_reference(example, spans_key)
-        if wanted is not None:
-            gold = [s for s in gold if s.label_ in wanted]
-            pred = [s for s in pred if s.label_ in wanted]
-        gold_tags.append(_iob2(len(ref), gold))
-        pred_tags.append(_iob2(len(ref), pred))
-        for g, p in zip(_token_types(len(ref), gold), _token_types(len(ref), pred)):
-            if g is not None and g == p:
-                tok["tp"][g] += 1
-                continue
-            if g is not None:
-                tok["fn"][g] += 1
-            if p is not None:
-                tok["fp"][p] += 1
-    span_micro, span_per_type = _span_scores(gold_tags, pred_tags)
-    tok_types = set(tok["tp"]) | set(tok["fp"]) | set(tok["fn"])
-    tok_per_type = {
-        t: _prf(tok["tp"][t], tok["fp"][t], tok["fn"][t]) for t in sorted(tok_types)
-    }
-    tok_micro = _prf(
-        sum(tok["tp"].values()), sum(tok["fp"].values()), sum(tok["fn"].values())
+    # spaCy's getter sees only a doc: it finds a doc's spans by the doc's identity, so an
+    # example whose predicted doc *is* its reference but is read under another key gets its
+    # own predicted copy.
+    scored: List[Example] = []
+    spans_of: Dict[int, List[Span]] = {}
+    tokens: Dict[str, PRFScore] = defaultdict(PRFScore)
+    for eg in examples:
+        if eg.predicted is eg.reference and gold_key != spans_key:
+            eg = Example(eg.predicted.copy(), eg.reference)
+        gold = spans_of[id(eg.reference)] = _spans(eg.reference, gold_key, wanted)
+        pred = spans_of[id(eg.predicted)] = _spans(eg.predicted, spans_key, wanted)
+        scored.append(eg)
+        gold_tokens = _token_sets(gold)
+        pred_tokens = _token_sets(eg.get_aligned_spans_x2y(pred, allow_overlap=True))
+        # a predicted type counts even when none of its spans align (as at span level)
+        for label in set(gold_tokens) | set(pred_tokens) | {s.label_ for s in pred}:
+            tokens[label].score_set(pred_tokens.get(label, set()), gold_tokens.get(label, set()))
+    spans = Scorer.score_spans(
+        scored,
+        "ents",
+        getter=lambda doc, _attr: spans_of[id(doc)],
+        has_annotation=None,  # score every example, and the predicted labels too
+        labeled=True,
+        allow_overlap=True,
     )
-    span_macro = _macro(span_per_type)
-    tok_macro = _macro(tok_per_type)
+    span_per_type: Dict[str, Prf] = dict(sorted((spans["ents_per_type"] or {}).items()))
+    span_micro = {k: spans[f"ents_{k}"] or 0.0 for k in ("p", "r", "f")}
+    tok_per_type = {label: tokens[label].to_dict() for label in sorted(tokens)}
+    tok_micro = _micro(sum(tokens.values(), PRFScore()))
+    span_macro = _averages(span_per_type)
+    tok_macro = _averages(tok_per_type)
     return {
         "ents_p": span_micro["p"],
         "ents_r": span_micro["r"],
@@ -185,7 +137,7 @@ def score_zero_shot_ner(
         "tok_macro_p": tok_macro["p"],
         "tok_macro_r": tok_macro["r"],
         "tok_macro_f": tok_macro["f"],
-        "ents_per_type": dict(sorted(span_per_type.items())),
+        "ents_per_type": span_per_type,
         "tok_per_type": tok_per_type,
     }
 
