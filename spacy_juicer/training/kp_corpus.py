@@ -17,7 +17,7 @@ import logging
 import random
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Union
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
@@ -43,7 +43,7 @@ class KnowledgePretrainingCorpus:
     def __init__(
         self,
         path: Optional[PathLike],
-        descriptions: Optional[PathLike],
+        descriptions: Union[PathLike, Mapping[str, str], None],
         *,
         spans_key: Optional[str] = "silver",
         min_types: int = 10,
@@ -54,7 +54,7 @@ class KnowledgePretrainingCorpus:
         limit: int = 0,
         min_type_count: int = 1,
         seed: int = 0,
-        views: Optional[PathLike] = None,
+        views: Union[PathLike, Mapping[str, List[str]], None] = None,
     ) -> None:
         if not 1 <= min_types <= max_types:
             raise ValueError("KP reader: need 1 <= min_types <= max_types.")
@@ -66,9 +66,9 @@ class KnowledgePretrainingCorpus:
             raise FileNotFoundError(f"KP reader: silver corpus {self.path} does not exist (run `spacy-juicer critic`).")
         if self.path is not None and not descriptions:
             raise LabelError("KP reader: give the silver types' descriptions (describe's labels file).")
-        self.descriptions = read_labels_file(descriptions) if self.path is not None else {}
+        self.descriptions = _labels(descriptions) if self.path is not None else {}
         # many wordings of each type (corpora/views.py): each doc of a step gets one at random
-        self.views = read_views(views) if views and self.path is not None else None
+        self.views = (dict(views) if isinstance(views, Mapping) else read_views(views)) if views and self.path is not None else None
         self.spans_key = spans_key
         self.min_types, self.max_types = min_types, max_types
         self.negatives_per_step = negatives_per_step
@@ -166,6 +166,10 @@ class KnowledgePretrainingCorpus:
     def _view(self, label: str) -> str:
         views = self.views.get(label) if self.views is not None else None
         return self.rng.choice(views) if views else self.descriptions[label]
+
+
+def _labels(descriptions: Union[PathLike, Mapping[str, str]]) -> Dict[str, str]:
+    return dict(descriptions) if isinstance(descriptions, Mapping) else read_labels_file(descriptions)
 
 
 # ``[corpora.train]`` for knowledge pre-training on a silver DocBin (``critic``'s output) and
