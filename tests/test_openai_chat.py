@@ -203,3 +203,23 @@ def test_the_key_is_sent_and_written_nowhere(tmp_path, monkeypatch, caplog):
     for path in written:
         assert SECRET.encode() not in path.read_bytes(), path
     assert SECRET not in caplog.text and "chat/completions" in caplog.text  # logged at DEBUG, keyless
+
+
+def test_a_run_stopped_by_a_refusing_server_keeps_its_answers_and_resumes(tmp_path):
+    with FaultServer(ANSWERS) as server:
+        config = tmp_path / "teacher.cfg"
+        config.write_text(
+            '[task]\n@llm_tasks = "spacy_juicer.OpenNER.v1"\n\n[model]\n@llm_models = "spacy_juicer.OpenAIChat.v1"\n'
+            f'model = "local"\nbase_url = "{server.url}"\napi_key_env = null\nconcurrency = 2\n'
+        )
+        run = dict(input_path=DATA / "abstracts.jsonl", config_path=config, limit=8, progress=False)
+        annotate(output_path=tmp_path / "clean.spacy", cache_path=tmp_path / "clean.jsonl", **run)
+        server.faults = {len(server.log) + i: "401" for i in range(4, 8)}  # the third batch is refused
+        cache = tmp_path / "answers.jsonl"
+        with pytest.raises(OpenAIServerError, match=f"{server.url}.*HTTP 401.*run again to resume"):
+            annotate(output_path=tmp_path / "raw.spacy", cache_path=cache, **run)
+        assert len(AnswerCache(cache)) == 4  # the two batches answered before the refusal
+        server.faults = {}
+        record = annotate(output_path=tmp_path / "raw.spacy", cache_path=cache, **run)
+    assert (record["calls"], record["cache_hits"]) == (4, 4)
+    assert (tmp_path / "raw.spacy").read_bytes() == (tmp_path / "clean.spacy").read_bytes()
