@@ -6,7 +6,7 @@ corpora, student), so it is usable from Python and from project.yml alike.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional, Tuple, Type
+from typing import Dict, List, Optional, Tuple, Type
 
 import typer
 
@@ -60,6 +60,53 @@ def info_cmd() -> None:
     typer.echo(f"spacy-juicer {__version__}, spaCy {spacy.__version__}")
     typer.echo(f"cache: {assets.cache_dir()}")
     typer.echo(f"data:  {assets.data_dir(required=False)}")
+
+
+@app.command("init-config")
+def init_config_cmd(
+    name: Optional[str] = typer.Argument(None, help="Packaged config to copy, e.g. kp.cfg, teacher.cfg, splits/biomedical.json (none: list them)"),
+    output: Optional[Path] = typer.Argument(None, help="File to write ('-': print it)"),
+    list_configs: bool = typer.Option(False, "--list", help="List the packaged configs"),
+    model: Optional[str] = typer.Option(
+        None, "--model", "-m", help="Teacher configs: the \\[model] to write: llama-cpp (the embedded GGUF) | openai (an OpenAI-compatible server) | replay (recorded answers)"
+    ),
+    model_name: Optional[str] = typer.Option(None, "--model-name", help="openai: the served model's name; llama-cpp: a known GGUF name or a .gguf file"),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="openai: the server's URL, e.g. http://localhost:8000/v1"),
+    api_key_env: Optional[str] = typer.Option(
+        None, "--api-key-env", help="openai: the environment variable that holds the API key (default OPENAI_API_KEY; '' for a server that needs none); the key never goes in the file"
+    ),
+    replay: Optional[Path] = typer.Option(None, "--replay", help="replay: a JSONL file of {\"text\", \"response\"} records"),
+    force: bool = typer.Option(False, "--force", "-F", help="Overwrite an existing OUTPUT"),
+) -> None:
+    """Copy a packaged config out to edit (spacy train, annotate --config, split), the teacher's model filled in."""
+    import shlex
+
+    from .configs import CONFIG_DIR, config_kind, config_names, init_config
+
+    if list_configs or name is None:
+        defaults: dict = {}
+        for option, path in config_defaults().items():
+            defaults.setdefault(path.relative_to(CONFIG_DIR).as_posix(), []).append(option)
+        width = max(len(n) for n in config_names())
+        for config in config_names():
+            used = f"; default of {', '.join(defaults[config])}" if config in defaults else ""
+            typer.echo(f"{config:<{width}}  {config_kind(config)}{used}")
+        return
+    if output is None:
+        raise typer.BadParameter("give the file to write after the config's name ('-' prints it)", param_hint="OUTPUT")
+    options = {"--model": model, "--model-name": model_name, "--base-url": base_url, "--api-key-env": api_key_env,
+               "--replay": replay}
+    command = ["spacy-juicer", "init-config", name, str(output)]
+    command += [str(part) for flag, value in options.items() if value is not None for part in (flag, value)]
+    try:
+        text = init_config(name, output, model=model, force=force, command=shlex.join(command),
+                           model_name=model_name, base_url=base_url, api_key_env=api_key_env, replay=replay)
+    except _INPUT_ERRORS as err:
+        _fail(err)
+    if str(output) == "-":
+        typer.echo(text, nl=False)
+    else:
+        typer.echo(f"Saved {output}")
 
 
 @app.command("convert")
@@ -363,8 +410,9 @@ def describe_cmd(
 
 @app.command("describe-names")
 def describe_names_cmd(
-    names: List[str] = typer.Argument(..., help="Type names, as you would give them to the pipeline (e.g. gene drug \"cell line\")"),
-    output: Path = typer.Option(..., "--output", "-o", help="Labels file to write: {\"name\": \"description\"}, for --labels or set_labels"),
+    names: List[str] = typer.Argument(None, metavar="NAMES", help="Type names, as you would give them to the pipeline (e.g. gene drug \"cell line\")", show_default=False),
+    output: Optional[Path] = typer.Argument(None, metavar="OUTPUT", help="Labels file to write (.json): {\"name\": \"description\"}, for --labels or set_labels", show_default=False),
+    legacy_output: Optional[Path] = typer.Option(None, "--output", "-o", hidden=True),
     config: Optional[Path] = typer.Option(config_path("describe_short.cfg"), "--config", "-c", help="spacy-llm config of the describer (\\[task] Describe.v1 and \\[model])"),
     domain: str = typer.Option(DEFAULT_DOMAIN, "--domain", help="The domain the types are asked about: 'In <domain>, what is <name>?'"),
     known: Optional[Path] = typer.Option(None, "--known", help="Labels file of types the model was trained on (e.g. describe's corpus/descriptions.json): a name found there takes its description, with no call"),
@@ -375,6 +423,13 @@ def describe_names_cmd(
     from .corpora.labels import read_labels_file
     from .silver.describe import describe_names
 
+    names = list(names or [])
+    if legacy_output is not None:  # -o FILE, the earlier spelling: every argument is a name
+        names, output = names + ([str(output)] if output is not None else []), legacy_output
+    if output is None or output.suffix != ".json" or not names:
+        raise typer.BadParameter("give the type names, then the labels file to write (a .json file)"
+                                 + (f"; the last argument is {str(output)!r}" if output is not None else ""),
+                                 param_hint="NAMES... OUTPUT")
     errors = _teacher_errors()
     try:
         known_labels = read_labels_file(known) if known is not None else None
@@ -414,13 +469,17 @@ def views_cmd(
 @app.command("stats")
 def stats_cmd(
     silver: Path = typer.Argument(..., help="Silver DocBin written by 'critic'"),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for stats.json, stats.md and the PNG plots"),
+    output: Optional[Path] = typer.Argument(None, metavar="OUTPUT_DIR", help="Folder for stats.json, stats.md and the PNG plots", show_default=False),
+    legacy_output: Optional[Path] = typer.Option(None, "--out", "-o", hidden=True),
     descriptions: Optional[Path] = typer.Option(None, "--descriptions", help="Labels file of 'describe' (description lengths)"),
     top: int = typer.Option(20, "--top", help="How many top types and domains to list"),
 ) -> None:
     """Corpus statistics of a silver DocBin (JUICER Table 3.4) with long-tail and top-domain plots."""
     from .silver.stats import write_stats
 
+    out = output or legacy_output  # --out DIR: the earlier spelling
+    if out is None:
+        raise typer.BadParameter("give the folder to write after the silver DocBin", param_hint="OUTPUT_DIR")
     try:
         stats = write_stats(silver, out, descriptions, top=top)
     except _INPUT_ERRORS as err:
@@ -433,6 +492,20 @@ def stats_cmd(
         f"top 1% of types ({band['items']}) hold {band['share']:.1%} of mentions"
     )
     typer.echo("Saved " + ", ".join(stats["files"]))
+
+
+def config_defaults() -> Dict[str, Path]:
+    """Every option of the CLI whose default is a packaged config, e.g. {"annotate --config":
+    .../configs/teacher.cfg}: what init-config --list marks, and what an installed package must
+    carry."""
+    import typer.main
+
+    from .configs import CONFIG_DIR
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    return {f"{name} {param.opts[0]}": param.default for name, command in sorted(commands.items())
+            for param in command.params
+            if isinstance(param.default, Path) and CONFIG_DIR in param.default.parents}
 
 
 def main() -> None:

@@ -39,6 +39,6 @@ def test_a_bug_raises_with_its_traceback(tmp_path, monkeypatch, bug):
 
 
 def test_a_missing_user_file_is_one_line(tmp_path):
-    result = runner.invoke(app, ["stats", str(tmp_path / "missing.spacy"), "--out", str(tmp_path / "out")])
+    result = runner.invoke(app, ["stats", str(tmp_path / "missing.spacy"), str(tmp_path / "out")])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert result.output.startswith("Error: ") and "missing.spacy" in result.output

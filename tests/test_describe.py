@@ -215,7 +215,7 @@ def test_describe_names_cli(tmp_path):
     known = tmp_path / "known.json"
     known.write_text(json.dumps({"Disease": "A disorder of structure or function in a living thing."}))
     out = tmp_path / "labels.json"
-    args = ["describe-names", "disease", "gene", "--output", str(out), "--known", str(known)]
+    args = ["describe-names", "disease", "gene", str(out), "--known", str(known)]
     result = CliRunner().invoke(app, args + ["--config", str(write_short_config(tmp_path)), "--cache", str(tmp_path / "c.jsonl")])
     assert result.exit_code == 0, result.output
     assert "disease [known:Disease]" in result.output and "gene [teacher]" in result.output
@@ -223,9 +223,9 @@ def test_describe_names_cli(tmp_path):
     result = CliRunner().invoke(app, args + ["--no-teacher"])
     assert result.exit_code == 0 and json.loads(out.read_text())["gene"] == "gene"
     # a prompt with no recorded answer is an error that names it, not an empty description
-    result = CliRunner().invoke(app, ["describe-names", "spleen", "--output", str(out), "--config",
+    result = CliRunner().invoke(app, ["describe-names", "spleen", str(out), "--config",
                                       str(write_short_config(tmp_path)), "--cache", str(tmp_path / "d.jsonl")])
     assert result.exit_code == 1 and "spleen" in result.output
-    result = CliRunner().invoke(app, ["describe-names", "gene", "--output", str(out), "--no-teacher",
+    result = CliRunner().invoke(app, ["describe-names", "gene", str(out), "--no-teacher",
                                       "--known", str(tmp_path / "missing.json")])
     assert result.exit_code == 1 and "does not exist" in result.output

@@ -52,7 +52,7 @@ def test_stats_command_writes_files(tmp_path):
     DocBin(docs=silver_docs(), store_user_data=True).to_disk(silver)
     labels = tmp_path / "descriptions.json"
     labels.write_text(json.dumps({"Disease": "A disease is an illness of the body."}))
-    result = CliRunner().invoke(app, ["stats", str(silver), "--out", str(tmp_path / "stats"), "--descriptions", str(labels)])
+    result = CliRunner().invoke(app, ["stats", str(silver), str(tmp_path / "stats"), "--descriptions", str(labels)])
     assert result.exit_code == 0, result.output
     out = tmp_path / "stats"
     stats = json.loads((out / "stats.json").read_text())
@@ -61,5 +61,5 @@ def test_stats_command_writes_files(tmp_path):
     for name in ("type_frequencies.png", "top_domains.png"):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
-    bad = CliRunner().invoke(app, ["stats", str(tmp_path / "missing.spacy"), "--out", str(out)])
+    bad = CliRunner().invoke(app, ["stats", str(tmp_path / "missing.spacy"), str(out)])
     assert bad.exit_code == 1 and "does not exist" in bad.output
