@@ -9,7 +9,7 @@ from thinc.api import Model, deserialize_attr, serialize_attr
 
 from spacy_juicer.student.caches import DescriptionCache
 
-from .conftest import CROSS_MODEL, LABELS, SMALL_MODEL, TRAIN, needs_minilm
+from .conftest import LABELS, TRAIN
 
 
 def test_caches_save_as_nothing_and_load_fresh():
@@ -21,9 +21,9 @@ def test_caches_save_as_nothing_and_load_fresh():
     assert type(fresh) is DescriptionCache and fresh is not descriptions and not fresh.ids
 
 
-@needs_minilm
-@pytest.mark.parametrize("arch", [SMALL_MODEL, CROSS_MODEL], ids=["frozen", "cross-encoder"])
-def test_to_bytes_is_the_same_before_and_after_a_prediction(arch):
+@pytest.mark.parametrize("fixture", ["tiny_model", "tiny_cross_model"], ids=["frozen", "cross-encoder"])
+def test_to_bytes_is_the_same_before_and_after_a_prediction(fixture, request):
+    arch = request.getfixturevalue(fixture)
     nlp = spacy.blank("en")
     nlp.add_pipe("zero_shot_ner", config={"model": arch, "labels": LABELS})
     nlp.initialize()
@@ -47,18 +47,17 @@ def test_to_bytes_is_the_same_before_and_after_a_prediction(arch):
         numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-@needs_minilm
-def test_settings_load_back_as_the_floats_that_were_saved(tmp_path):
+def test_settings_load_back_as_the_floats_that_were_saved(tiny_model, tmp_path):
     """srsly parses "0.6" as 0.6000000000000001; the calibrated threshold a user reads back
     must be the one calibrate wrote, from disk and from bytes."""
     nlp = spacy.blank("en")
-    ner = nlp.add_pipe("zero_shot_ner", config={"model": SMALL_MODEL, "labels": LABELS, "threshold": 0.6,
+    ner = nlp.add_pipe("zero_shot_ner", config={"model": tiny_model, "labels": LABELS, "threshold": 0.6,
                                                 "other_type_weight": 0.3})
     nlp.initialize()
     nlp.to_disk(tmp_path / "pipeline")
     for loaded in (spacy.load(tmp_path / "pipeline"), spacy.blank("en")):
         if "zero_shot_ner" not in loaded.pipe_names:
-            loaded.add_pipe("zero_shot_ner", config={"model": SMALL_MODEL, "labels": LABELS})
+            loaded.add_pipe("zero_shot_ner", config={"model": tiny_model, "labels": LABELS})
             loaded.from_bytes(nlp.to_bytes())
         cfg = loaded.get_pipe("zero_shot_ner").cfg
         assert (cfg["threshold"], cfg["other_type_weight"]) == (0.6, 0.3)
