@@ -5,12 +5,12 @@ the same 10 types (JUICER reports a student 157x faster than its teacher).
   ``spacy_juicer.LabelNER.v1`` prompt on the 10 types (skipped, with the reason, when
   llama-cpp-python or the weights are missing: ``pip install "spacy-juicer[llama]"`` and
   ``bash scripts/get_teacher.sh``);
-* students: the cross-encoder and the fast mode (bi-encoder), at ``nlp.pipe`` batch 1 and 32,
+* students: the cross-encoder and the default frozen-encoder model, at ``nlp.pipe`` batch 1 and 32,
   and sentences/s for 1, 10, 50 and 200 labels; optionally torch dynamic int8 quantization;
 * peak resident memory after each part.
 
 Speed does not depend on training, so the students are untrained pipelines unless --xenc /
---bi name trained ones.
+--frozen name trained ones.
 
     python benchmarks/student_vs_teacher.py --docs 100
 """
@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument("--teacher-docs", type=int, default=0, help="sentences for the teacher (default: --docs)")
     parser.add_argument("--no-teacher", action="store_true", help="skip the teacher (e.g. llama.cpp crashes on this CPU)")
     parser.add_argument("--xenc", default=None, help="a trained cross-encoder pipeline")
-    parser.add_argument("--bi", default=None, help="a trained bi-encoder pipeline")
+    parser.add_argument("--frozen", default=None, help="a trained pipeline of the default architecture")
     parser.add_argument("--quantize", action="store_true", help="also measure torch dynamic int8 quantization")
     parser.add_argument("--eval-data", default=None, help="gold DocBin: span F1 of each (trained) student variant")
     parser.add_argument("--eval-labels", default=None, help="labels file of --eval-data")
@@ -123,7 +123,7 @@ def main() -> None:
         result["teacher"] = time_teacher(texts[: args.teacher_docs or len(texts)], ten, args.teacher)
     print("teacher:", result["teacher"], flush=True)
     result["students"] = {}
-    for arch, path in (("cross-encoder", args.xenc), ("bi-encoder (fast)", args.bi)):
+    for arch, path in (("cross-encoder", args.xenc), ("frozen bi-encoder (default)", args.frozen)):
         variants = [("fp32", False)] + ([("int8", True)] if args.quantize else [])
         for variant, q in variants:
             nlp = student(arch, path)

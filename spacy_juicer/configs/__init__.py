@@ -1,6 +1,6 @@
 """The configs that ship with the package: the teacher's prompts and models (``teacher.cfg``,
 ``describe.cfg``, ``describe_short.cfg``), the training stages (``kp.cfg``, ``kf.cfg``,
-``blend.cfg``, ``cross_encoder.cfg``) and the zero-shot splits (``splits/*.json``). Every CLI default
+``kf_many.cfg``, ``blend.cfg``, ``cross_encoder.cfg``) and the zero-shot splits (``splits/*.json``). Every CLI default
 resolves here, so a pip user needs no checkout; ``spacy-juicer init-config`` copies one out to
 edit."""
 from __future__ import annotations

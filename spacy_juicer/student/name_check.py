@@ -3,7 +3,7 @@
 A description can pull a type towards any mention: its examples raise the scores of every
 mention-like span, so that "A disease, disorder or symptom that a patient can have, such as
 diabetes, cancer or a seizure." given alone tagged 17% of BC5CDR's chemicals. The type's name
-("disease") is the student's steadiest reading of a type (README, "Types you only name"). So
+("disease") is the student's steadiest reading of a type (docs/results.md, "Types given by name"). So
 the component scores each described type a second time by its name (``name_of``), and a token
 is of the type only where both readings find it, each at its own threshold: the description's
 (``threshold``) and the names' (``name_threshold``). Per token, the reading with the lower

@@ -7,7 +7,7 @@ the gold corpora begin and end on content words: so a run of one type is split a
 semicolon, and each piece loses the punctuation and lower-case stop words at its edges (a
 closing bracket stays when it closes one opened inside: "IL-2R ( alpha )"). The span's score,
 and the threshold test, are then the piece's own. Measured on the `all` pipelines of three
-seeds, the packaged threshold unchanged (README, "Span edges"): BC2GM under the bare name "gene"
+seeds, the packaged threshold unchanged (docs/results.md, "Span edges"): BC2GM under the bare name "gene"
 33.4 / 22.2 / 19.8 to 35.2 / 28.6 / 27.2 span F1, no measure lower.
 """
 from __future__ import annotations
