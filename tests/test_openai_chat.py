@@ -80,11 +80,19 @@ def test_timeout_bounds_a_trickling_answer():
     with FaultServer(ANSWERS, {0: "drip", 1: "drip"}) as server:
         model = model_for(server, timeout=0.5, max_retries=1)
         start = time.monotonic()
-        assert ask(model, 0) == [None]
+        assert ask(model, 0, 1) == [None, RECORDS[1]["response"]]
         elapsed = time.monotonic() - start
     assert elapsed < 2.5  # two attempts of ~0.5 s and one backoff (a drip alone lasts 4 s)
-    assert model.usage["requests"] == 2 and dict(model.usage["retries"]) == {"deadline": 1}
+    assert model.usage["requests"] == 3 and dict(model.usage["retries"]) == {"deadline": 1}
     assert model.usage["failure_causes"] == {"retries exhausted (deadline)": 1}
+
+
+def test_a_server_that_answers_no_prompt_in_time_is_an_error_naming_it():
+    with FaultServer(ANSWERS, {0: "stall", 1: "drip"}) as server:
+        model = model_for(server, timeout=0.3, max_retries=0, concurrency=2)
+        with pytest.raises(OpenAIServerError, match=f"{server.url}.*within timeout = 0.3 s: raise timeout"):
+            ask(model, 0, 1)
+    assert sorted(model.usage["failure_causes"]) == ["retries exhausted (ReadTimeout)", "retries exhausted (deadline)"]
 
 
 def test_stall_and_closed_connection_are_retried_with_their_causes():

@@ -19,9 +19,11 @@ reached directly). This model adds what an annotation run needs:
 - an answer that is not usable (not JSON, no choices, empty or non-text content) is a failure,
   never an answer: the prompt answers ``None``, which the run records as failed and never
   caches, so a rerun asks it again. Each failure is logged with the server's URL;
-- a server that cannot be used at all (unreachable, or 401/403/404 for every prompt of a
-  batch) stops the run with an ``OpenAIServerError`` that names it; every answer received
-  before is already in the answer cache, so the next run resumes there.
+- a server that cannot be used at all (every prompt of a batch unreachable, refused with
+  401/403/404, or failed after all its retries, e.g. timed out) stops the run with an
+  ``OpenAIServerError`` that names it and says what to check; every answer received before
+  is already in the answer cache, so the next run resumes there. A prompt that fails alone
+  (an unusable answer, a 400) costs only itself.
 
 The API key is read from the environment variable named by ``api_key_env`` when the client is
 built. It is never logged and never part of ``name`` or ``settings()``, which go into the cache
@@ -54,7 +56,8 @@ _local = threading.local()  # the attempts of the prompt this thread is asking
 
 
 class OpenAIServerError(ValueError):
-    """The server cannot be used at all: unreachable, refuses the key, or lacks the model."""
+    """The server cannot be used at all: unreachable, refuses the key, lacks the model, or
+    fails every prompt after all retries."""
 
 
 class _Attempts:
@@ -220,11 +223,12 @@ class OpenAIChat:
         except openai.APIStatusError as err:
             status = err.status_code
             retried = status in (408, 409, 429) or status >= 500
-            return None, self._exhausted(f"HTTP {status}", attempts, retried), status in FATAL_STATUS, None
-        except openai.APIConnectionError as err:  # APITimeoutError is one
-            last = attempts.causes[-1] if attempts.causes else type(err).__name__
-            unreachable = not isinstance(err, openai.APITimeoutError) and last == "ConnectError"
-            return None, self._exhausted(last or "no response", attempts, True), unreachable, None
+            exhausted = retried and len(attempts.causes) > self.max_retries
+            cause = f"retries exhausted (HTTP {status})" if exhausted else f"HTTP {status}"
+            return None, cause, exhausted or status in FATAL_STATUS, None
+        except openai.APIConnectionError as err:  # APITimeoutError is one; raised once retries are spent
+            last = (attempts.causes[-1] if attempts.causes else None) or type(err).__name__
+            return None, f"retries exhausted ({last})", True, None
         except ValueError:  # the body of a success status is not JSON
             return None, "not JSON", False, None
         finally:
@@ -240,9 +244,6 @@ class OpenAIChat:
             cause = "empty content" if content is None or isinstance(content, (str, list)) else "non-text content"
             return None, cause, False, completion.usage
         return text, None, False, completion.usage
-
-    def _exhausted(self, cause: str, attempts: _Attempts, retried: bool) -> str:
-        return f"retries exhausted ({cause})" if retried and len(attempts.causes) > self.max_retries else cause
 
     def complete(self, prompt: str) -> Tuple[Optional[str], Optional[str], bool]:
         """(answer or None, failure cause, whether the server is unusable) of one prompt."""
@@ -277,10 +278,8 @@ class OpenAIChat:
             self.client  # noqa: B018  (a missing key stops the run before any request)
         with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(flat)))) as pool:
             results = list(pool.map(self.complete, flat))
-        if results and all(text is None for text, _, _ in results):
-            fatal = [cause for _, cause, unusable in results if unusable]
-            if fatal:
-                raise OpenAIServerError(self._unusable(fatal[0]))
+        if results and all(text is None and unusable for text, _, unusable in results):
+            raise OpenAIServerError(self._unusable(results[0][1] or "unknown"))
         out, i = [], 0
         for doc_prompts in nested:
             out.append([text for text, _, _ in results[i : i + len(doc_prompts)]])
@@ -289,12 +288,17 @@ class OpenAIChat:
 
     def _unusable(self, cause: str) -> str:
         status = next((s for s in FATAL_STATUS if f"HTTP {s}" in cause), None)
-        if status in (401, 403):
-            hint = f"{FATAL_STATUS[status]}: check the key in ${self.api_key_env}" if self.api_key_env else FATAL_STATUS[status]
+        if status in (401, 403) and self.api_key_env:
+            hint = f"{FATAL_STATUS[status]}: check the key in ${self.api_key_env}"
         elif status is not None:
             hint = FATAL_STATUS[status]
-        else:
+        elif "ConnectError" in cause:
             hint = "is the server running, and is base_url right?"
+        elif "Timeout" in cause or DEADLINE in cause:
+            hint = (f"no whole answer within timeout = {self.timeout} s: raise timeout in the [model] block, "
+                    "or lower concurrency for a busy server")
+        else:
+            hint = "the server's own log says why"
         return (f"The teacher server {self.base_url} (model {self.model!r}) failed every prompt of a batch "
                 f"({cause}): {hint}. Every answer received before is in the answer cache: run again to resume.")
 
