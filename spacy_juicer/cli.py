@@ -111,17 +111,20 @@ def init_config_cmd(
 
 @app.command("convert")
 def convert_cmd(
-    input_path: Path = typer.Argument(..., help="CoNLL, PubTator or JSONL file"),
+    input_path: Path = typer.Argument(
+        ..., help="CoNLL, PubTator or JSONL file, or a brat folder of .txt/.ann pairs"
+    ),
     output: Path = typer.Argument(..., help="Output .spacy DocBin"),
     fmt: Optional[str] = typer.Option(
-        None, "--format", "-f", help="conll | pubtator | jsonl (default: from the file name)"
+        None, "--format", "-f",
+        help="conll | pubtator | jsonl | brat (default: from the file name; a folder is brat)",
     ),
     label_map: Optional[str] = typer.Option(
         None, "--label-map", "-m",
         help="Rename/merge/drop types: a file (JSON or old=new lines) or 'A=B,C=B,D=O'",
     ),
     sentences: bool = typer.Option(
-        False, "--sentences", help="Split PubTator/JSONL documents into sentences"
+        False, "--sentences", help="Split PubTator/JSONL/brat documents into sentences"
     ),
     alignment_mode: str = typer.Option(
         "split", "--alignment-mode",
@@ -134,6 +137,18 @@ def convert_cmd(
     scheme: str = typer.Option("auto", "--scheme", help="CoNLL tags: auto|bio|iob1|io|bioes"),
     lang: str = typer.Option("en", "--lang", help="spaCy language of the tokenizer"),
     stats_path: Optional[Path] = typer.Option(None, "--stats", help="Write the counts as JSON"),
+    discontinuous: str = typer.Option(
+        "extent", "--discontinuous",
+        help="brat mentions in fragments: extent (one span, first start to last end) | drop",
+    ),
+    type_from_notes: Optional[str] = typer.Option(
+        None, "--type-from-notes",
+        help="brat: type from the AnnotatorNotes line: label ('nucleus') | id ('GO:0005634') | note",
+    ),
+    notes_types: Optional[str] = typer.Option(
+        None, "--notes-types",
+        help="brat: only these brat types (comma separated) take their type from the notes",
+    ),
 ) -> None:
     """Convert a gold NER corpus to a spaCy DocBin and print kept/skipped/misaligned counts."""
     from .corpora.convert import FORMATS, convert, guess_format
@@ -151,7 +166,10 @@ def convert_cmd(
         stats = convert(
             [input_path], output, fmt, stats_path=stats_path, label_map=label_map,
             sentences=sentences, alignment_mode=alignment_mode, tag_col=tag_col,
-            sep=seps[sep], scheme=scheme, lang=lang,
+            sep=seps[sep], scheme=scheme, lang=lang, discontinuous=discontinuous,
+            type_from_notes=type_from_notes,
+            notes_types=[t.strip() for t in notes_types.split(",") if t.strip()]
+            if notes_types else None,
         )
     except _INPUT_ERRORS as err:
         _fail(err)

@@ -1,4 +1,4 @@
-"""Convert gold corpora (CoNLL, PubTator, JSONL) to spaCy DocBins (data contract 3)."""
+"""Convert gold corpora (CoNLL, PubTator, JSONL, brat standoff) to spaCy DocBins (data contract 3)."""
 from __future__ import annotations
 
 import json
@@ -8,6 +8,7 @@ from typing import Iterator, Mapping, Optional, Sequence, Union
 from spacy.tokens import Doc, DocBin
 
 from ..records import load_docbin  # noqa: F401  (the corpora's DocBin reader)
+from .brat import BratStats, read_brat
 from .conll import read_conll
 from .jsonl import read_jsonl
 from .labelmap import parse_label_map
@@ -15,12 +16,14 @@ from .pubtator import read_pubtator
 from .spans import make_tokenizer_pipeline
 from .stats import ConversionStats
 
-FORMATS = ("conll", "pubtator", "jsonl")
+FORMATS = ("conll", "pubtator", "jsonl", "brat")
 PathLike = Union[str, Path]
 
 
 def guess_format(path: PathLike) -> Optional[str]:
     name = Path(path).name.lower()
+    if Path(path).is_dir() or name.endswith(".ann"):
+        return "brat"
     if name.endswith(".jsonl"):
         return "jsonl"
     if "pubtator" in name or name.endswith("_corpus.txt"):
@@ -42,14 +45,27 @@ def read_docs(
     tag_col: int = -1,
     sep: Optional[str] = None,
     scheme: str = "auto",
+    discontinuous: str = "extent",
+    type_from_notes: Optional[str] = None,
+    notes_types: Optional[Sequence[str]] = None,
+    documents: Optional[Sequence[str]] = None,
 ) -> Iterator[Doc]:
-    """Docs from one or more files of one format (counts go to ``stats``)."""
+    """Docs from one or more files of one format (counts go to ``stats``). A brat input is a
+    folder of ``.txt``/``.ann`` pairs or one pair; the options after ``scheme`` are brat's
+    (see ``corpora.brat.read_brat``)."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown format '{fmt}': use one of {', '.join(FORMATS)}")
     mapping = parse_label_map(label_map)
     nlp = make_tokenizer_pipeline(lang, sentences=sentences and fmt != "conll")
     for path in paths:
         path = Path(path)
+        if fmt == "brat":
+            yield from read_brat(
+                path, nlp, stats=stats, alignment_mode=alignment_mode, label_map=mapping,
+                sentences=sentences, discontinuous=discontinuous,
+                type_from_notes=type_from_notes, notes_types=notes_types, documents=documents,
+            )
+            continue
         if not path.is_file():
             raise FileNotFoundError(f"Input file not found: {path}")
         if fmt == "conll":
@@ -78,7 +94,7 @@ def convert(
     **options,
 ) -> ConversionStats:
     """Write the gold DocBin ``output`` (and the counts as JSON to ``stats_path``)."""
-    stats = ConversionStats()
+    stats = BratStats() if fmt == "brat" else ConversionStats()
     docbin = DocBin(store_user_data=True)
     for doc in read_docs(inputs, fmt, stats=stats, **options):
         docbin.add(doc)

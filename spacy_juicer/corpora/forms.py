@@ -36,22 +36,53 @@ _SPOKEN = {
 }
 # Acronyms that stay as they are (a user writes "DNA", not "dna").
 _KEEP_CASE = {"DNA", "RNA", "mRNA"}
+# Mixed-case words of ontology type names, read as one word ("bHLHTF" -> "bHLH TF").
+_MIXED = {"mRNA": "mRNA", "tRNA": "tRNA", "rRNA": "rRNA", "ncRNA": "ncRNA", "NcRNA": "ncRNA",
+          "miRNA": "miRNA", "siRNA": "siRNA", "MicroRNA": "microRNA", "bHLH": "bHLH",
+          "bZIP": "bZIP", "CpG": "CpG", "TATA": "TATA"}
+# One word of a CamelCase name: a known mixed-case word, an acronym with digits ("AP2"), an
+# acronym before a "TF" or before a capitalised word ("RNAPolymerase"), a capitalised word.
+_WORDS = re.compile(
+    "|".join(sorted(_MIXED, key=len, reverse=True))
+    + r"|[A-Z]+[0-9]+(?![a-z])|[A-Z]{2,}?(?=TF(?![a-z]))|[A-Z]+(?=[A-Z][a-z])|[A-Z]+[0-9]*(?![a-z])"
+    r"|[A-Z]?[a-z]+[0-9]*|[0-9]+|[^\sA-Za-z0-9]+"
+)
+# An ontology class as a note writes it: "GO:0005634 nucleus" (id, then the class label).
+_ONTOLOGY_ID = re.compile(r"^[A-Za-z][\w.-]*:\S+\s+(?=\S)")
 
 
 def readable_name(label: str) -> str:
     """The name a user would type for ``label``: ``cell_type`` -> "cell type", ``GENE`` ->
-    "gene", ``SpecificDisease`` -> "specific disease", ``PER`` -> "person"."""
+    "gene", ``SpecificDisease`` -> "specific disease", ``PER`` -> "person",
+    ``TranscriptionFactor`` -> "transcription factor", ``RNAPolymeraseII`` -> "RNA polymerase
+    II", ``GO:0005634 nucleus`` -> "nucleus". A label that already has spaces is words as
+    written (an ontology's own label: "Homo sapiens", "T-cell receptor")."""
     if label in _SPOKEN:
         return _SPOKEN[label]
-    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", label.replace("_", " ").replace("-", " ")).split()
+    text = _ONTOLOGY_ID.sub("", label.strip())
+    if " " in text:
+        return " ".join(text.replace("_", " ").split())
+    # in an all-capitals label ("OTHER_PERSON") words are capitalised, not acronyms
+    shouting = text.upper() == text
     out = []
-    for word in words:
-        if word in _SPOKEN:
-            out.append(_SPOKEN[word])
-        elif word in _KEEP_CASE or (word.isupper() and len(word) <= 3):
-            out.append(word)
-        else:
-            out.append(word.lower())
+    for chunk in text.replace("_", " ").replace("-", " ").split():
+        glue = False  # punctuation joins its neighbours: "Graves'", "A/B"
+        for word in _WORDS.findall(chunk):
+            if not word[0].isalnum():
+                spoken = word
+            elif word in _SPOKEN:
+                spoken = _SPOKEN[word]
+            elif word in _MIXED:
+                spoken = _MIXED[word]
+            elif word in _KEEP_CASE or (word.isupper() and (len(word) <= 3 or not shouting)):
+                spoken = word
+            else:
+                spoken = word.lower()
+            if out and (glue or not word[0].isalnum()):
+                out[-1] += spoken
+            else:
+                out.append(spoken)
+            glue = not word[0].isalnum()
     return " ".join(out) or label
 
 

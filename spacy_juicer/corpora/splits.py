@@ -1,11 +1,17 @@
 """Zero-shot splits: which entity types a model trains on, selects on, and is tested on.
 
-A split file (``configs/splits/*.json``) names parts, each with a role (train, dev, test),
+A split file (the packaged ``configs/splits/*.json``) names parts, each with a role (train, dev, test),
 its types and its source files in the data mirror. The builder converts the sources and keeps
 only the part's types: mentions of every other type become O (the SMXM/JUICER protocol), in
 ``doc.ents`` and in ``doc.spans["gold"]`` alike, and are counted. Types of different roles
 must be disjoint, and near-synonyms (the file's ``synonym_groups``) must not be split across
 roles, so that a test type is never seen under another name in training.
+
+A source is a file, or for ``"format": "brat"`` a folder of ``.txt``/``.ann`` pairs (CRAFT,
+GRO), with the converter's options (``sentences``, ``type_from_notes``, ``notes_types``,
+``discontinuous``, ``documents``, ...). A source with ``"describe": "name"`` describes the
+types that no descriptions file covers by their readable name ("TranscriptionFactor" ->
+"transcription factor"), for corpora of many ontology types.
 """
 from __future__ import annotations
 
@@ -15,11 +21,13 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Union
 
 from spacy.tokens import Doc, DocBin, Span
+from spacy.util import filter_spans
 
 from .. import assets
 from .convert import read_docs
-from .descriptions import load_descriptions
-from .forms import name_form, write_forms
+from .descriptions import available, load_descriptions
+from .brat import BratStats
+from .forms import name_form, readable_name, write_forms
 from ..records import GOLD_KEY
 from .stats import ConversionStats
 
@@ -79,17 +87,20 @@ def check_split(split: Dict[str, Any], source: str = "split") -> None:
 
 
 def restrict_types(doc: Doc, keep: Iterable[str], removed: Counter) -> Doc:
-    """Relabel every mention whose type is not in ``keep`` as O (counted in ``removed``)."""
+    """Relabel every mention whose type is not in ``keep`` as O (counted in ``removed``).
+    With gold spans, ``doc.ents`` is chosen again among the kept ones (``filter_spans``), so
+    a kept mention nested in a removed one ("Pax-2" in "Pax-2 gene") is not lost."""
     keep = set(keep)
     for ent in doc.ents:
         if ent.label_ not in keep:
             removed[ent.label_] += 1
-    doc.ents = [e for e in doc.ents if e.label_ in keep]
     if GOLD_KEY in doc.spans:
-        doc.spans[GOLD_KEY] = [
-            Span(doc, s.start, s.end, label=s.label_) for s in doc.spans[GOLD_KEY]
-            if s.label_ in keep
-        ]
+        spans = [Span(doc, s.start, s.end, label=s.label_) for s in doc.spans[GOLD_KEY]
+                 if s.label_ in keep]
+        doc.ents = filter_spans(spans)
+        doc.spans[GOLD_KEY] = spans
+    else:
+        doc.ents = [e for e in doc.ents if e.label_ in keep]
     return doc
 
 
@@ -99,15 +110,19 @@ def part_descriptions(
     """Descriptions of the part's types, from the first source dataset that describes each
     (``form``: "project" or "plain", see ``corpora.forms``)."""
     found: Dict[str, str] = {}
+    by_name = [src for src in part["sources"] if src.get("describe") == "name"]
     for src in part["sources"]:
         dataset = src.get("dataset")
-        if not dataset:
+        if not dataset or (src in by_name and dataset not in available()):
             continue
         known = load_descriptions(dataset, names_only=names_only, form=form)
         for t in part["types"]:
             if t in known and t not in found:
                 found[t] = known[t]
     missing = [t for t in part["types"] if t not in found]
+    if by_name:
+        found.update({t: readable_name(t) for t in missing})
+        missing = []
     if missing:
         folder = "descriptions/heldout" if form == "plain" else "descriptions"
         raise SplitError(
@@ -146,16 +161,18 @@ def build_split(
     counts: Dict[str, Any] = {"split": split["name"], "source": str(split_path), "parts": {}}
     for name in wanted:
         part = split["parts"][name]
-        stats = ConversionStats()
+        brat = any(src.get("format") == "brat" for src in part["sources"])
+        stats = BratStats() if brat else ConversionStats()
         removed: Counter = Counter()
         docbin = DocBin(store_user_data=True)
         n_docs = 0
         for src in part["sources"]:
             path = base / src["path"]
-            if not path.is_file():
+            if not (path.is_file() or (src.get("format") == "brat" and path.is_dir())):
                 raise SplitError(f"Source file {path} of part '{name}' is missing")
-            options = {k: src[k] for k in ("label_map", "sentences", "tag_col", "scheme")
-                       if k in src}
+            options = {k: src[k] for k in ("label_map", "sentences", "tag_col", "scheme",
+                                           "alignment_mode", "discontinuous", "type_from_notes",
+                                           "notes_types", "documents") if k in src}
             for doc in read_docs([path], src.get("format", "conll"), stats=stats, **options):
                 if limit and n_docs >= limit:
                     break
@@ -177,6 +194,7 @@ def build_split(
             "entities": dict(sorted(kept.items())),
             "relabelled_O": dict(sorted(removed.items())),
             "types_without_mentions": [t for t in part["types"] if not kept[t]],
+            "conversion": stats.to_dict(),
         }
     (out_dir / "counts.json").write_text(json.dumps(counts, indent=2) + "\n", encoding="utf8")
     return counts
