@@ -116,7 +116,6 @@ def test_a_teacher_config_resolves_from_an_empty_folder(probe, name):
     assert probe["tasks"][name] == "ok"
 
 
-@pytest.mark.xfail(strict=True, reason="describe_short.cfg names its template and examples by paths inside a checkout")
 def test_the_short_describer_resolves_from_an_empty_folder(probe):
     assert probe["tasks"]["describe_short.cfg"] == "ok"
 

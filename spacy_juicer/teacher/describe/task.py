@@ -12,7 +12,7 @@ runs in spaCy's ``llm`` component with any spacy-llm model.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Type
+from typing import Any, Callable, Dict, Iterable, List, Optional, Type, Union
 
 import srsly
 from spacy import Language
@@ -142,6 +142,15 @@ class DescribeExample(FewshotExample[DescribeTask]):
         )
 
 
+def packaged(path: Union[str, Path]) -> Path:
+    """``path`` as given when it exists, else the file of that name shipped beside this task: a
+    config names the shipped prompts by file name, so it works from any folder and from a
+    wheel."""
+    given = Path(path)
+    shipped = HERE / given.name
+    return shipped if not given.exists() and shipped.exists() else given
+
+
 def read_examples(examples: ExamplesConfigType, n_examples: Optional[int]) -> List[DescribeExample]:
     """All examples (``n_examples`` is applied per prompt, skipping examples of the asked type)."""
     if examples is None:
@@ -149,7 +158,7 @@ def read_examples(examples: ExamplesConfigType, n_examples: Optional[int]) -> Li
     elif callable(examples):
         raw = examples()
     elif isinstance(examples, (str, Path)):
-        path = Path(examples)
+        path = packaged(examples)
         if not path.exists():
             raise FileNotFoundError(f"Few-shot examples file {path} does not exist.")
         raw = list(srsly.read_jsonl(path)) if path.suffix == ".jsonl" else srsly.read_json(path)
@@ -185,8 +194,8 @@ def make_describe_task(
     "medical condition" rather than "Medical condition"; max_words: cut longer answers."""
     if template is None:
         text = (HERE / "describe.jinja").read_text(encoding="utf8")
-    elif Path(template).suffix in (".jinja", ".jinja2", ".txt") and Path(template).exists():
-        text = Path(template).read_text(encoding="utf8")
+    elif Path(template).suffix in (".jinja", ".jinja2", ".txt") and packaged(template).exists():
+        text = packaged(template).read_text(encoding="utf8")
     elif Path(template).suffix in (".jinja", ".jinja2"):
         raise FileNotFoundError(f"Prompt template {template} does not exist.")
     else:
