@@ -227,14 +227,24 @@ def evaluate_cmd(
     feature_store: Optional[Path] = typer.Option(
         None, "--feature-store", help="Frozen encoders (FrozenBiEncoder.v1) read and write this feature store: texts training or an earlier run encoded cost nothing"
     ),
+    html: Optional[Path] = typer.Option(
+        None, "--html", help="Write one self-contained HTML page: scores per type and form, the calibration's threshold curves, mentions drawn with displaCy (missed, spurious, wrong type, wrong edges, correct)"
+    ),
+    html_samples: int = typer.Option(5, "--html-samples", help="Mentions drawn per type and group in the --html page (all are counted)"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the mentions the --html page draws"),
 ) -> None:
     """Predict with new types set at run time and score (span and token level, P/R/F)."""
     from .evaluation import evaluate, metrics_table, write_metrics
 
+    cases = None
     try:
+        if html is not None:
+            from .reporting import ErrorCases
+
+            cases = ErrorCases(per_group=html_samples, seed=seed)
         metrics = evaluate(
             model, data, labels, forms=forms, batch_size=batch_size, limit=limit, names_only=names_only,
-            component=component, name=name, threshold=threshold, feature_store=feature_store,
+            component=component, name=name, threshold=threshold, feature_store=feature_store, on_predicted=cases,
         )
     except _INPUT_ERRORS as err:
         _fail(err)
@@ -246,6 +256,14 @@ def evaluate_cmd(
     if output is not None:
         md = write_metrics(metrics, output)
         typer.echo(f"Saved {output} and {md}")
+    if html is not None and cases is not None:
+        from .reporting import write_report
+
+        try:
+            page, seconds = write_report(metrics, cases, html)
+        except _PATH_ERRORS as err:
+            _fail(err)
+        typer.echo(f"Saved {page} (built in {seconds:.1f} s)")
 
 
 def _default_grid() -> str:

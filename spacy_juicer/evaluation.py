@@ -12,14 +12,20 @@ from __future__ import annotations
 import json
 import platform
 import time
+from functools import partial
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from spacy.tokens import Doc
 from spacy.training import Example
 
 PathLike = Union[str, Path]
+# called with each form's predictions: (form, predicted docs, gold docs, the component), inside
+# the component's settings for that form (e.g. ``reporting.ErrorCases`` reads the errors)
+OnPredicted = Callable[[str, Sequence[Doc], Sequence[Doc], Any], None]
 FACTORY = "zero_shot_ner"
+# the component's settings a metrics file records (the threshold used is its own key)
+COMPONENT_KEYS = ("threshold", "name_threshold", "check_names", "spans_key", "gold_spans_key")
 SUMMARY_KEYS = (
     ("ents_p", "span P"),
     ("ents_r", "span R"),
@@ -150,9 +156,11 @@ def predict_and_score(
     *,
     threshold: Optional[float] = None,
     batch_size: int = 32,
+    on_predicted: Optional[Callable[[Sequence[Doc], Sequence[Doc], Any], None]] = None,
 ) -> Dict[str, Any]:
     """Predict ``gold``'s texts with ``labels`` (and ``threshold``) through the whole pipeline,
-    score with the component's own ``score``; the component's settings are restored after."""
+    score with the component's own ``score``; the component's settings are restored after.
+    ``on_predicted(predicted, gold, pipe)`` sees the predictions before they are dropped."""
     inputs = [pipe.copy_for_prediction(doc) for doc in gold]
     try:
         with pipe.using(labels=labels, threshold=threshold):
@@ -165,6 +173,8 @@ def predict_and_score(
             used = used.pop() if len(used) == 1 else pipe.cfg["threshold"]
             used_name = pipe.cfg.get("name_threshold")
             scores = pipe.score([Example(p, g) for p, g in zip(predicted, gold)], labels=list(labels))
+            if on_predicted is not None:
+                on_predicted(predicted, gold, pipe)
     except ValueError as err:  # a threshold outside [0, 1]: the component's check
         if "threshold" in str(err):
             raise EvaluationError(str(err)) from None
@@ -198,6 +208,7 @@ def evaluate(
     threshold: Optional[float] = None,
     metric: str = "span_macro_f",
     feature_store: Optional[PathLike] = None,
+    on_predicted: Optional[OnPredicted] = None,
 ) -> Dict[str, Any]:
     """Metrics of ``model`` (a path, a package name, or a loaded ``Language``) on ``data``.
 
@@ -207,6 +218,8 @@ def evaluate(
     quoted from a metrics file is never the best wording's. ``threshold`` overrides the
     component's decision threshold for this run; the pipeline's own settings are restored.
     ``feature_store``: a frozen encoder's store (``load_pipeline``), for a path ``model``.
+    ``on_predicted``: called with each form's predictions (:data:`OnPredicted`), which are not
+    kept otherwise (e.g. ``reporting.ErrorCases``, for ``reporting.write_report``).
     """
     from . import __version__
 
@@ -226,7 +239,10 @@ def evaluate(
     for form, label_map in label_sets.items():
         check_labels(label_map, types, source if forms is None else f"{source} ({form})")
     by_form = {
-        form: predict_and_score(nlp, pipe, gold, label_map, threshold=threshold, batch_size=batch_size)
+        form: predict_and_score(
+            nlp, pipe, gold, label_map, threshold=threshold, batch_size=batch_size,
+            on_predicted=None if on_predicted is None else partial(on_predicted, form),
+        )
         for form, label_map in label_sets.items()
     }
     if forms is not None:
@@ -249,6 +265,9 @@ def evaluate(
         "n_docs": len(gold),
         "n_gold_ents": sum(len(doc.ents) for doc in gold),
         "batch_size": batch_size,
+        "component": {"name": comp_name, **{key: pipe.cfg.get(key) for key in COMPONENT_KEYS}},
+        # the curves 'calibrate' chose the pipeline's threshold on (None: never calibrated)
+        "calibration": nlp.meta.get("juicer", {}).get("calibration"),
         **by_form[worst],
         "versions": {"spacy_juicer": __version__, "spacy": spacy.__version__},
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
