@@ -161,6 +161,8 @@ def test_missing_and_empty_inputs(tmp_path):
         brat_pairs(MINI, documents=["nope"])
     with pytest.raises(ValueError, match="Unknown discontinuous mode"):
         convert(discontinuous="merge")
+    with pytest.raises(ValueError, match="set type_from_notes too"):
+        convert(notes_types=["Cell_type"])
 
 
 def test_convert_command_on_a_brat_folder(tmp_path):

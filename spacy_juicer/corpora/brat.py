@@ -333,6 +333,10 @@ def read_brat(
         raise ValueError(
             f"Unknown type_from_notes '{type_from_notes}': use one of {', '.join(NOTE_PARTS)}"
         )
+    if notes_types is not None and type_from_notes is None:
+        raise ValueError(
+            "notes_types names the brat types typed by their notes: set type_from_notes too"
+        )
     stats = stats if stats is not None else BratStats()
     if sentences and LINE_BREAKS not in nlp.pipe_names:
         if "sentencizer" not in nlp.pipe_names:
