@@ -26,7 +26,7 @@ TEMPLATE = "report.html.jinja"
 MAX_TOKENS = 70
 CONTEXT = 25
 # put before the label of the span a case is about, in both columns
-FOCUS = "▶ "
+FOCUS = "▸ "
 
 
 def by_form(metrics: Mapping[str, Any]) -> Dict[str, Mapping[str, Any]]:
