@@ -239,8 +239,9 @@ def evaluate_cmd(
     cases = None
     try:
         if html is not None:
-            from .reporting import ErrorCases
+            from .reporting import ErrorCases, require_matplotlib
 
+            require_matplotlib()
             cases = ErrorCases(per_group=html_samples, seed=seed)
         metrics = evaluate(
             model, data, labels, forms=forms, batch_size=batch_size, limit=limit, names_only=names_only,

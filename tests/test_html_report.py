@@ -3,6 +3,7 @@ chosen threshold, the run's labels and command, and nothing fetched from outside
 import html
 import json
 import re
+import sys
 
 import pytest
 import spacy
@@ -171,6 +172,16 @@ def test_page_without_forms_has_one_form(run):
     page = build_report(plain, single)
     assert "(worst)" not in page
     assert re.search(r'data-group="missed" data-count="1"', page)
+
+
+def test_evaluate_html_without_matplotlib_fails_before_predicting(monkeypatch, tmp_path):
+    from spacy_juicer.cli import app
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path / "no-model"), str(tmp_path / "no-data.spacy"),
+                                      "--labels", str(tmp_path / "labels.json"), "--html", str(tmp_path / "r.html")])
+    assert result.exit_code == 1 and "pip install matplotlib" in result.output
+    assert "no-model" not in result.output and not (tmp_path / "r.html").exists()
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ mentions drawn with displaCy, gold beside predicted, grouped by what went wrong.
     write_report(metrics, cases, "metrics/report.html")
 """
 from .cases import GROUPS, Case, ErrorCases, classify
+from .charts import require_matplotlib
 from .page import build_report, write_report
 
-__all__ = ["GROUPS", "Case", "ErrorCases", "build_report", "classify", "write_report"]
+__all__ = ["GROUPS", "Case", "ErrorCases", "build_report", "classify", "require_matplotlib", "write_report"]

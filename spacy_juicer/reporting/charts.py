@@ -25,6 +25,18 @@ _RC = {
 }
 
 
+def require_matplotlib() -> None:
+    """Fail before an evaluation whose page could not be drawn (matplotlib is in the ``llm``
+    extra, not in the base install)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ValueError(
+            "--html draws its charts with matplotlib, which is not installed: "
+            "pip install matplotlib (or spacy-juicer[llm])."
+        ) from None
+
+
 def _pyplot():
     import matplotlib
 
