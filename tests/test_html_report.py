@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import spacy
-from spacy.tokens import DocBin, Span
+from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from typer.testing import CliRunner
 
@@ -56,7 +56,7 @@ CALIBRATION = {
 def predicted_docs(gold, spans_by_doc):
     docs = []
     for doc, spans in zip(gold, spans_by_doc):
-        pred = spacy.tokens.Doc(doc.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
+        pred = Doc(doc.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
         pred.ents = [pred.char_span(s, e, label=label) for s, e, label in spans]
         docs.append(pred)
     return docs
@@ -211,3 +211,18 @@ def test_evaluate_html_from_the_cli_draws_the_calibration(tiny_model, tmp_path):
     # every gold mention is drawn from one of the gold-side groups
     total = sum(int(c) for _, c in re.findall(r'data-group="(missed|wrong_type|wrong_edges|correct)" data-count="(\d+)"', page))
     assert total == metrics["n_gold_ents"] == sum(len(ents) for _, ents in TRAIN)
+
+
+def test_a_long_doc_is_cut_to_the_mention_and_its_context(run):
+    metrics, _, _ = run
+    nlp = spacy.blank("en")
+    words = [f"w{i}" for i in range(150)]
+    words[100] = "aspirin"
+    gold = Doc(nlp.vocab, words=words)
+    gold.ents = [gold.char_span(gold[100].idx, gold[100].idx + 7, label="Chemical")]
+    cases = ErrorCases(per_group=1)
+    cases.add("given", [Doc(nlp.vocab, words=words)], [gold], list(LABELS))
+    plain = {k: v for k, v in metrics.items() if k not in ("forms", "worst_form", "metric")}
+    page = build_report({**plain, "n_docs": 1, "n_gold_ents": 1}, cases)
+    assert "“aspirin” (Chemical) not found" in page
+    assert "…" in page and " w99 " in page and " w5 " not in page and " w140 " not in page
