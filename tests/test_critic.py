@@ -29,12 +29,13 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
+from spacy_juicer.configs import CONFIG_DIR
 from spacy_juicer.silver.critic import RULES, CriticError, CriticOptions, critic_docs, read_type_list, split_types
 
 from .silver_data import raw_docs
 
 ROOT = Path(__file__).parent.parent
-BIOMEDICAL = ROOT / "configs" / "splits" / "biomedical.json"
+BIOMEDICAL = CONFIG_DIR / "splits" / "biomedical.json"
 
 
 def silver_of(docs):

@@ -36,7 +36,7 @@ def run(cmd, cwd: Path, timeout: int = 900, env=None) -> subprocess.CompletedPro
 def smoke_project(tmp_path_factory) -> Path:
     project = tmp_path_factory.mktemp("project")
     shutil.copy(ROOT / "project.yml", project / "project.yml")
-    for folder in ("configs", "scripts", "tests/data/smoke", "tests/data/silver"):
+    for folder in ("spacy_juicer/configs", "scripts", "tests/data/smoke", "tests/data/silver"):
         shutil.copytree(ROOT / folder, project / folder)
     run([sys.executable, "-m", "spacy", "project", "run", "smoke", "."], cwd=project)
     return project
@@ -58,6 +58,18 @@ def test_smoke_workflow_runs_the_whole_chain(smoke_project):
         metrics = srsly.read_json(out / "metrics" / f"{name}.json")
         assert metrics["n_docs"] > 0 and 0.0 <= metrics["span_macro_f"] <= 1.0
     assert "GENE" in (out / "metrics" / "report.md").read_text()
+    # the pipeline that `all` packages is the factory's default model, paths and sizes aside
+    import spacy
+
+    packaged = spacy.util.load_config(out / "training" / "kf" / "model-calibrated" / "config.cfg")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("zero_shot_ner")
+    default = dict(nlp.config["components"]["zero_shot_ner"])
+    shipped = dict(packaged["components"]["zero_shot_ner"])
+    for block in (default, shipped):
+        block.pop("labels")
+        block["model"] = {k: v for k, v in block["model"].items() if k not in ("name", "max_length")}
+    assert shipped == default
     assert list((out / "packages").glob("*/dist/*.whl"))
     # a rerun skips every step whose deps and outputs are unchanged
     again = run([sys.executable, "-m", "spacy", "project", "run", "smoke", "."], cwd=smoke_project)
