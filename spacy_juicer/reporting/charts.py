@@ -134,6 +134,12 @@ def _curve(scores: Mapping[str, float]) -> Tuple[List[float], List[float]]:
     return [t for t, _ in points], [f for _, f in points]
 
 
+def _curves(part: Mapping[str, Any]) -> List[Mapping[str, float]]:
+    """Every curve of a part: its scores under each check by name, each form's, the names'."""
+    return [*part.get("scores_by_check", {}).values(), part.get("scores") or {},
+            *part.get("scores_by_set", {}).values(), part.get("name_scores") or {}]
+
+
 def threshold_chart(calibration: Mapping[str, Any], used: Optional[float] = None) -> str:
     """F by threshold as ``calibrate`` measured it: per part, the curve it chose on (the worst
     description form where it had several) bold, each form thin, the chosen threshold (and the
@@ -153,9 +159,14 @@ def threshold_chart(calibration: Mapping[str, Any], used: Optional[float] = None
             # the curve chosen on, wide and light, so that the forms' thin curves show on top
             label = "worst form" if "scores_by_set" in part else ("mean" if part is calibration and len(parts) > 1 else metric)
             ax.plot(xs, ys, linewidth=5, color="#9aa0a6", alpha=0.7, label=label, solid_capstyle="round")
+            # a part's forms were swept under the check by name that part chose alone, which
+            # may differ from the whole's: then they are dashed and say which
+            own = part.get("check_names")
+            other = own is not None and bool(own) != bool(calibration.get("check_names"))
             for form, scores in part.get("scores_by_set", {}).items():
                 fx, fy = _curve(scores)
-                ax.plot(fx, fy, linewidth=1.2, marker=".", markersize=3, label=form)
+                ax.plot(fx, fy, linewidth=1.2, marker=".", markersize=3, linestyle="--" if other else "-",
+                        label=f"{form} (check_names {'on' if own else 'off'})" if other else form)
             if part.get("name_scores") and part is calibration and len(parts) > 1:
                 fx, fy = _curve(part["name_scores"])
                 ax.plot(fx, fy, linewidth=1.2, linestyle="--", color="#555555", label="names (mean)")
@@ -176,8 +187,10 @@ def threshold_chart(calibration: Mapping[str, Any], used: Optional[float] = None
             ax.set_xlabel("threshold")
             ax.set_xlim(0, 1)
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=7, frameon=False, loc="lower left")
+            ax.legend(fontsize=7, frameon=False, loc="best")
         axes.flat[0].set_ylabel(f"{metric} (%)")
+        top = max((_pct(f) for _, part in parts for curve in _curves(part) for f in curve.values()), default=1.0)
+        axes.flat[0].set_ylim(0, top * 1.18 + 2)  # room for the chosen threshold's label
         fig.tight_layout()
         svg = to_inline_svg(fig)
         plt.close(fig)
