@@ -40,6 +40,17 @@ SMALL_MODEL = {
 CROSS_MODEL = {**{k: v for k, v in SMALL_MODEL.items() if k != "width"}, "@architectures": "spacy_juicer.CrossEncoder.v1"}
 
 
+# Fixtures that train MiniLM-L6 (tens of seconds on 2 CPU cores): every test that uses one is
+# slow, whichever test happens to build it first, so that `-m "not slow"` never builds them.
+SLOW_FIXTURES = {"trained_nlp", "frozen_nlp"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def data_dir():
     """The shared data mirror; tests that read real corpus lines skip without it."""

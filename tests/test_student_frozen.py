@@ -148,6 +148,7 @@ def assert_fits_and_round_trips(nlp, tmp_path) -> None:
     assert {(e.text, e.label_) for e in spacy.load(tmp_path / "model")(text).ents} == ents
 
 
+@pytest.mark.slow
 @needs_minilm
 def test_tokens_from_several_layers_learn_and_round_trip(tmp_path):
     """token_layers joins the pooled states of the chosen layers (the last of them equal to the
@@ -175,6 +176,7 @@ def test_tokens_from_several_layers_learn_and_round_trip(tmp_path):
         frozen_variant({"token_layers": [9]})
 
 
+@pytest.mark.slow
 @needs_minilm
 def test_kf_can_hold_the_type_side_fixed_while_the_token_side_learns():
     """``set_labels.v1``'s ``freeze``: after updates, the type MLP's and the "no entity" MLP's
@@ -231,6 +233,7 @@ def test_bad_frozen_mode_settings_are_clear_errors():
         nlp.add_pipe("zero_shot_ner", name="d", config={"model": FROZEN, "mask_prob": 1.5})
 
 
+@pytest.mark.slow
 @needs_minilm
 def test_trainable_top_layer_starts_as_the_frozen_encoder_learns_and_round_trips(tmp_path):
     """trainable_layers = 1: the cached lower-layer states run through the encoder's own last
@@ -262,6 +265,7 @@ def test_trainable_top_layer_starts_as_the_frozen_encoder_learns_and_round_trips
     assert_fits_and_round_trips(nlp, tmp_path)
 
 
+@pytest.mark.slow
 @needs_minilm
 def test_kf_can_let_the_top_layer_learn_over_a_frozen_model_at_a_smaller_rate(tmp_path):
     """``set_labels.v1``'s ``trainable_layers``: a model built all frozen reads the same before

@@ -2,6 +2,7 @@
 (over the tiny BERT: the commands' plumbing needs no real encoder)."""
 from __future__ import annotations
 
+import pytest
 import spacy
 import srsly
 
@@ -12,6 +13,7 @@ from .conftest import LABELS, write_gold
 CONFIG = CONFIG_DIR / "cross_encoder.cfg"
 
 
+@pytest.mark.slow
 def test_spacy_train_and_evaluate(tiny_bert, tmp_path):
     from spacy.cli.evaluate import evaluate
     from spacy.cli.train import train

@@ -45,6 +45,7 @@ def test_the_factory_default_is_the_model_kp_cfg_trains():
     assert blend == shipped
 
 
+@pytest.mark.slow
 def test_kp_then_kf_with_the_fast_mode(silver, gold, tiny_bert, tmp_path):  # noqa: F811
     from spacy.cli.train import train
 
@@ -91,6 +92,7 @@ def test_kp_then_kf_with_the_fast_mode(silver, gold, tiny_bert, tmp_path):  # no
     assert "Musical instrument" in ner.cfg["negative_pool"]  # KF negatives: the shipped pool
 
 
+@pytest.mark.slow
 def test_blend_config_trains(silver, gold, tiny_bert, tmp_path):  # noqa: F811
     from spacy.cli.train import train
 
