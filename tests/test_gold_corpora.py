@@ -44,10 +44,14 @@ def test_each_step_reads_one_corpus_and_its_own_types(tmp_path):
     assert seen == {True, False}
 
 
-def test_types_described_differently_by_two_corpora_are_a_clear_error(tmp_path):
+def test_a_shared_type_takes_the_first_description_and_missing_corpora_are_clear(tmp_path):
     first = write_gold(tmp_path, "a")
-    srsly.write_json(tmp_path / "b.labels.json", {"Chemical": "Something else entirely."})
-    with pytest.raises(LabelError, match="Chemical"):
-        make_gold_corpora([str(first[0]), str(first[0])], [str(first[1]), str(tmp_path / "b.labels.json")])
+    srsly.write_json(tmp_path / "b.labels.json", {"Chemical": "chemical"})
+    reader = make_gold_corpora([str(first[0]), str(first[0])], [str(first[1]), str(tmp_path / "b.labels.json")],
+                               spans_key=None, min_type_count=1)
+    for eg in reader(spacy.blank("en")):
+        assert get_doc_labels(eg.predicted)["Chemical"] == LABELS["Chemical"]
+    with pytest.raises(LabelError, match="at least one"):
+        make_gold_corpora([], [])
     with pytest.raises(FileNotFoundError, match="split"):
         make_gold_corpora([str(tmp_path / "missing.spacy")], [str(first[1])])

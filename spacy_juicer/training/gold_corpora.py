@@ -31,14 +31,19 @@ PathLike = Union[str, Path]
 
 
 def _merged_labels(paths: Sequence[PathLike]) -> Dict[str, str]:
-    """One ``{type: description}`` of several labels files; a type that two corpora share (e.g.
-    "Disease") must be described alike, else the corpora mean different things by it."""
+    """One ``{type: description}`` of several labels files. A type that several corpora share
+    (e.g. "Disease": BC5CDR's and CRAFT's) is one type, described by the first file that
+    describes it: list the corpus with written descriptions before those described by name."""
     merged: Dict[str, str] = {}
+    shared = []
     for path in paths:
         for name, text in read_labels_file(path).items():
-            if name in merged and merged[name] != text:
-                raise LabelError(f"GoldCorpora: type {name!r} is described differently in {path} and an earlier labels file.")
+            if name in merged:
+                shared.append(name)
+                continue
             merged[name] = text
+    if shared:
+        logger.info("GoldCorpora: %s described by the first labels file that has them", ", ".join(sorted(set(shared))))
     return merged
 
 
