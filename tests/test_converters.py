@@ -133,7 +133,7 @@ def raw_mentions(path):
     return counts
 
 
-@pytest.mark.parametrize("sentences", [False, True])
+@pytest.mark.parametrize("sentences", [False, pytest.param(True, marks=pytest.mark.slow)])  # splitting: ~5 s
 def test_bc5cdr_test_keeps_every_gold_mention_exact(data_dir, sentences):
     path = data_dir / "bc5cdr/pubtator/CDR_TestSet.PubTator.txt"
     assert raw_mentions(path) == Counter(Chemical=5385, Disease=4424)
