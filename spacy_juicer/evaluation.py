@@ -52,7 +52,7 @@ def find_component(nlp, name: Optional[str] = None) -> str:
     if not found:
         raise EvaluationError(
             f"The pipeline has no '{FACTORY}' component (it has {nlp.pipe_names or 'none'}): "
-            "train one with configs/student.cfg or add it with nlp.add_pipe('zero_shot_ner')."
+            "train one (spacy-juicer init-config kp.cfg) or add it with nlp.add_pipe('zero_shot_ner')."
         )
     return found[0]
 
