@@ -151,7 +151,7 @@ def packaged(path: Union[str, Path]) -> Path:
     return shipped if not given.exists() and shipped.exists() else given
 
 
-def read_examples(examples: ExamplesConfigType, n_examples: Optional[int]) -> List[DescribeExample]:
+def read_examples(examples: Union[str, Path, ExamplesConfigType], n_examples: Optional[int]) -> List[DescribeExample]:
     """All examples (``n_examples`` is applied per prompt, skipping examples of the asked type)."""
     if examples is None:
         raw = srsly.read_json(HERE / "examples.json")
@@ -178,7 +178,7 @@ def read_examples(examples: ExamplesConfigType, n_examples: Optional[int]) -> Li
 @registry.llm_tasks("spacy_juicer.Describe.v1")
 def make_describe_task(
     template: Optional[str] = None,
-    examples: ExamplesConfigType = None,
+    examples: Union[str, ExamplesConfigType] = None,
     n_examples: Optional[int] = 2,
     default_domain: str = DEFAULT_DOMAIN,
     lowercase_types: bool = True,
