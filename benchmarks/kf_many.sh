@@ -18,14 +18,11 @@ OUT=$RUNS/kf-$NAME
 PY=${PYTHON:-.venv/bin/python}
 FS=${FS:-corpus/cache/features.sqlite}
 mkdir -p "$OUT"
-# the component's labels after training: every gold type, the first part's description first
+# the component's labels after training: every gold type, merged as the gold reader merges them
 $PY -c "
-import json, sys
-merged = {}
-for p in sys.argv[2:]:
-    for k, v in json.load(open(p)).items():
-        merged.setdefault(k, v)
-json.dump(merged, open(sys.argv[1], 'w'), indent=1)
+import sys, srsly
+from spacy_juicer.training.gold_corpora import merged_labels
+srsly.write_json(sys.argv[1], merged_labels(sys.argv[2:]))
 " "$OUT/gold.labels.json" "$G/train.labels.json" "$G/train-craft.labels.json" "$G/train-gro.labels.json"
 start=$(date +%s)
 $PY -m spacy train spacy_juicer/configs/kf_many.cfg --output "$OUT/train" --gpu-id -1 --system.seed "$SEED" \

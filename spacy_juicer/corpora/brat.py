@@ -66,15 +66,8 @@ class BratStats(ConversionStats):
 
     def merge(self, other: ConversionStats) -> "BratStats":
         """Add ``other``'s counts (a plain ``ConversionStats`` has none of brat's own)."""
-        self.docs += other.docs
-        self.skipped_docs += other.skipped_docs
-        self.tokens += other.tokens
-        self.skipped_lines += other.skipped_lines
-        self.split_tokens += other.split_tokens
-        for name in self.COUNTERS:
-            getattr(self, name).update(getattr(other, name, Counter()))
-        self.skipped_kinds.update(getattr(other, "skipped_kinds", Counter()))
-        self.notes.extend(other.notes)
+        super().merge(other)
+        self.skipped_kinds.update(getattr(other, "skipped_kinds", None) or Counter())
         return self
 
     def to_dict(self) -> Dict[str, object]:

@@ -61,7 +61,7 @@ class ConversionStats:
         self.skipped_lines += other.skipped_lines
         self.split_tokens += other.split_tokens
         for name in self.COUNTERS:
-            getattr(self, name).update(getattr(other, name))
+            getattr(self, name).update(getattr(other, name, None) or Counter())
         self.notes.extend(other.notes)
         return self
 

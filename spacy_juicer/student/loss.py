@@ -119,5 +119,6 @@ def _to_numpy(array: Any) -> numpy.ndarray:
 
 
 def _zeros_like(array: Any) -> Any:
-    module = numpy if isinstance(array, numpy.ndarray) else __import__("cupy")
-    return module.zeros(array.shape, dtype="f")
+    from thinc.api import get_array_module
+
+    return get_array_module(array).zeros(array.shape, dtype="f")

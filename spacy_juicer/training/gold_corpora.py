@@ -30,7 +30,7 @@ logger = logging.getLogger("spacy_juicer.kf")
 PathLike = Union[str, Path]
 
 
-def _merged_labels(paths: Sequence[PathLike]) -> Dict[str, str]:
+def merged_labels(paths: Sequence[PathLike]) -> Dict[str, str]:
     """One ``{type: description}`` of several labels files. A type that several corpora share
     (e.g. "Disease": BC5CDR's and CRAFT's) is one type, described by the first file that
     describes it: list the corpus with written descriptions before those described by name."""
@@ -84,7 +84,7 @@ def make_gold_corpora(
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise FileNotFoundError(f"GoldCorpora: no such gold corpus: {', '.join(map(str, missing))} (run `spacy-juicer split`).")
-    descriptions = _merged_labels(labels)
+    descriptions = merged_labels(labels)
     by_type = _merged_views(views) if views else None
     readers = [
         KnowledgePretrainingCorpus(
@@ -100,13 +100,12 @@ def make_gold_corpora(
 
     def read(nlp: Language) -> Iterator[Example]:
         reader = rng.choice(readers)
-        fill: Dict[str, str] = {}
+        extra: Optional[Dict[str, str]] = None  # drawn once per step, at its first doc
         for eg in reader(nlp):
-            if not fill and pool:
+            if extra is None:
                 need = max_types + negatives_per_step - len(get_doc_labels(eg.predicted) or {})
-                fill = {t: pool[t] for t in rng.sample(sorted(pool), min(max(need, 0), len(pool)))} or {"": ""}
-                logger.info("KF gold step from %s, %d pool negatives", reader.path.name, len(fill))
-            extra = {t: d for t, d in fill.items() if t}
+                extra = {t: pool[t] for t in rng.sample(sorted(pool), min(max(need, 0), len(pool)))}
+                logger.info("KF gold step from %s, %d pool negatives", reader.path.name, len(extra))
             if extra:
                 labels = {**(get_doc_labels(eg.predicted) or {}), **extra}
                 set_doc_labels(eg.predicted, labels)
