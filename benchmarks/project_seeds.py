@@ -87,7 +87,7 @@ def untrained_pipeline(base: Path, out: Path, seed: int) -> None:
     splits = base / "corpus" / "splits"
     nlp = spacy.blank("en")
     nlp.add_pipe("zero_shot_ner", config={
-        "model": {"@architectures": "spacy_juicer.FrozenBiEncoder.v1"}, "balance": "per_type",
+        "model": {"@architectures": "spacy_juicer.FrozenBiEncoder.v2"}, "balance": "per_type",
         "near_type_similarity": 0.7, "mask_prob": 0.0, "labels": srsly.read_json(splits / "train.labels.json")})
     docs = list(DocBin().from_disk(splits / "train.spacy").get_docs(nlp.vocab))[:8]
     nlp.initialize(lambda: [Example(nlp.make_doc(d.text), d) for d in docs])

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_utils import RESULTS, header, pubmed_sentences, write_json  # noqa: E402
 from student_speed import TYPES  # noqa: E402
 
-ARCHS = {"cross-encoder": "spacy_juicer.CrossEncoder.v1", "frozen bi-encoder (default)": "spacy_juicer.FrozenBiEncoder.v1"}
+ARCHS = {"cross-encoder": "spacy_juicer.CrossEncoder.v1", "frozen bi-encoder (default)": "spacy_juicer.FrozenBiEncoder.v2"}
 
 
 def peak_rss_mb() -> float:

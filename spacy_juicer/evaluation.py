@@ -59,7 +59,7 @@ def find_component(nlp, name: Optional[str] = None) -> str:
 
 def load_pipeline(model: PathLike, feature_store: Optional[PathLike] = None):
     """``spacy.load(model)``; with ``feature_store``, its frozen encoders
-    (``FrozenBiEncoder.v1``) read and write that store, so that a sentence already encoded by
+    (``FrozenBiEncoder.v2``) read and write that store, so that a sentence already encoded by
     training or by an earlier evaluation, under the same encoder weights, costs nothing. The
     store is never saved with the pipeline."""
     import spacy

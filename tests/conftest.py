@@ -24,10 +24,10 @@ LABELS = {
     "Chemical": "A chemical compound, element or drug, such as aspirin or cisplatin.",
     "Disease": "A disease, disorder, syndrome or abnormal condition of a patient.",
 }
-# The shipped architecture (the factory's default, FrozenBiEncoder.v1 over MiniLM-L6's layers
+# The shipped architecture (the factory's default, FrozenBiEncoder.v2 over MiniLM-L6's layers
 # 2, 4 and 6), with short windows and a narrow head so that the tests train it in seconds.
 SMALL_MODEL = {
-    "@architectures": "spacy_juicer.FrozenBiEncoder.v1",
+    "@architectures": "spacy_juicer.FrozenBiEncoder.v2",
     "name": "sentence-transformers/all-MiniLM-L6-v2",
     "max_length": 64,
     "window_overlap": 16,

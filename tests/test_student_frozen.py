@@ -12,7 +12,7 @@ from spacy_juicer.student.frozen_bi_encoder import attach_feature_store, get_fea
 from .conftest import LABELS, make_examples, needs_minilm
 
 FROZEN = {
-    "@architectures": "spacy_juicer.FrozenBiEncoder.v1",
+    "@architectures": "spacy_juicer.FrozenBiEncoder.v2",
     "name": "sentence-transformers/all-MiniLM-L6-v2",
     "max_length": 64,
     "window_overlap": 16,
@@ -168,8 +168,7 @@ def test_tokens_from_several_layers_learn_and_round_trip(tmp_path):
     train_tiny(nlp, examples, 40)
     assert_fits_and_round_trips(nlp, tmp_path)
     assert list(nlp("").ents) == [] and list(nlp(" ").ents) == []  # no token: no layer, no span
-    for bad in ({"token_layers": []}, {"token_layers": [2, 2]},
-                {"token_layers": [2, -1], "trainable_layers": 1}):
+    for bad in ({"token_layers": []}, {"token_layers": [2, 2]}):
         with pytest.raises(ValueError):
             nlp.add_pipe("zero_shot_ner", name=f"bad{len(nlp.pipe_names)}", config={"model": {**FROZEN, **bad}})
     with pytest.raises(ValueError, match="not a layer of this encoder"):
@@ -231,90 +230,6 @@ def test_bad_frozen_mode_settings_are_clear_errors():
         nlp.add_pipe("zero_shot_ner", name="c", config={"model": {**FROZEN, "width": 1}})
     with pytest.raises(ValueError, match="mask_prob"):
         nlp.add_pipe("zero_shot_ner", name="d", config={"model": FROZEN, "mask_prob": 1.5})
-
-
-@pytest.mark.slow
-@needs_minilm
-def test_trainable_top_layer_starts_as_the_frozen_encoder_learns_and_round_trips(tmp_path):
-    """trainable_layers = 1: the cached lower-layer states run through the encoder's own last
-    layer reproduce its output before training; training moves that layer only; the saved
-    pipeline predicts the same without any store."""
-    import torch
-
-    from spacy_juicer.student.frozen_bi_encoder import fingerprint, get_feature_store, token_features
-    from spacy_juicer.student.frozen_top_layers import top_tokens
-
-    nlp, examples = frozen_variant({"trainable_layers": 1, "token_layers": [-1]})
-    ner = nlp.get_pipe("zero_shot_ner")
-    model = ner.model.get_ref("encoder").shims[0]._model
-    docs = [eg.predicted for eg in examples[:3]]
-    top, _ = top_tokens(ner.model, docs, get_feature_store(ner.model), fingerprint(ner.model), False)
-    ner.model.attrs["trainable_layers"] = 0  # the same model read fully frozen
-    frozen = token_features(ner.model, docs)
-    ner.model.attrs["trainable_layers"] = 1
-    for a, b in zip(top, frozen):
-        numpy.testing.assert_allclose(a, b.astype("float32"), atol=2e-2)
-    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
-    assert trainable and all(n.startswith("encoder.layer.5.") for n in trainable)
-    lower = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
-    last = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
-    train_tiny(nlp, examples, 30)
-    params = dict(model.named_parameters())
-    assert all(torch.equal(params[n], p) for n, p in lower.items())
-    assert any(not torch.equal(params[n], p) for n, p in last.items())
-    assert_fits_and_round_trips(nlp, tmp_path)
-
-
-@pytest.mark.slow
-@needs_minilm
-def test_kf_can_let_the_top_layer_learn_over_a_frozen_model_at_a_smaller_rate(tmp_path):
-    """``set_labels.v1``'s ``trainable_layers``: a model built all frozen reads the same before
-    the switch and after it, then its last encoder layer learns (a 0.1 rate moves it less than
-    the full one), the count cannot fall, and the saved config rebuilds the trained model."""
-    import torch
-
-    from spacy_juicer.training.set_labels import make_set_labels
-
-    moves = {}
-    for scale in (1.0, 0.1):
-        nlp, examples = frozen_variant({"token_layers": [-1]})
-        ner = nlp.get_pipe("zero_shot_ner")
-        transformer = ner.model.get_ref("encoder").shims[0]._model
-        before = ner.predict([eg.predicted for eg in examples[:2]])
-        make_set_labels(labels=LABELS, trainable_layers=1, layer_lr_scale=scale)(nlp)
-        after = ner.predict([eg.predicted for eg in examples[:2]])
-        for a, b in zip(before, after):
-            numpy.testing.assert_allclose(a, b, atol=5e-2)
-        assert nlp.config["components"]["zero_shot_ner"]["model"]["trainable_layers"] == 1
-        last = {n: p.detach().clone() for n, p in transformer.named_parameters() if n.startswith("encoder.layer.5.")}
-        lower = transformer.encoder.layer[4].output.dense.weight.detach().clone()
-        train_tiny(nlp, examples, 5)
-        params = {n: p.detach() for n, p in transformer.named_parameters()}
-        moves[scale] = sum(float((params[n] - p).abs().sum()) for n, p in last.items())
-        assert torch.equal(params["encoder.layer.4.output.dense.weight"], lower)
-    assert 0 < moves[0.1] < moves[1.0]
-    with pytest.raises(ValueError, match="rise, not fall"):
-        ner.set_trainable_layers(0)
-    train_tiny(nlp, examples, 30)
-    assert_fits_and_round_trips(nlp, tmp_path)
-    loaded = spacy.load(tmp_path / "model").get_pipe("zero_shot_ner").model
-    assert loaded.attrs["trainable_layers"] == 1 and loaded.attrs["layer_lr_scale"] == 0.1
-
-
-def test_trainable_layers_need_a_bert_like_encoder_and_a_valid_count():
-    from types import SimpleNamespace
-
-    from spacy_juicer.student.frozen_top_layers import top_layers
-
-    mpnet = SimpleNamespace(config=SimpleNamespace(model_type="mpnet"), encoder=SimpleNamespace(layer=[1, 2]))
-    with pytest.raises(ValueError, match="BERT-like"):
-        top_layers(mpnet, 1)
-    bert = SimpleNamespace(config=SimpleNamespace(model_type="bert"), encoder=SimpleNamespace(layer=[1, 2]))
-    assert top_layers(bert, 2) == [1, 2]
-    with pytest.raises(ValueError, match=r"\[1, 2\]"):
-        top_layers(bert, 3)
-    with pytest.raises(ValueError, match="trainable_layers"):
-        spacy.blank("en").add_pipe("zero_shot_ner", config={"model": {**FROZEN, "trainable_layers": -1}})
 
 
 def test_averaged_weights_reach_the_head_when_spacy_uses_them():

@@ -28,7 +28,7 @@ def test_a_model_folder_is_its_own_name(tiny_bert):
 
 def test_the_shipped_architecture_reads_layers_2_4_and_6_of_the_folder(tiny_nlp):
     model = tiny_nlp.get_pipe("zero_shot_ner").model
-    assert SMALL_MODEL["@architectures"] == "spacy_juicer.FrozenBiEncoder.v1"
+    assert SMALL_MODEL["@architectures"] == "spacy_juicer.FrozenBiEncoder.v2"
     assert model.attrs["token_layers"] == [2, 4, 6]
     assert _transformer(tiny_nlp).config.num_hidden_layers == 6
     assert model.get_ref("head").get_dim("nT") == 3 * 32  # three layers of 32 side by side
@@ -93,6 +93,27 @@ def test_a_saved_pipeline_carries_its_encoder_and_predicts_the_same(arch, reques
         numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
     assert [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in loaded.pipe(texts)] == ents_before
     assert loaded.get_pipe("zero_shot_ner").labels == tuple(LABELS)
+
+
+def test_a_pipeline_saved_with_frozen_bi_encoder_v1_loads_and_predicts_the_same(tiny_nlp, tmp_path):
+    """Configs saved before v2 name FrozenBiEncoder.v1 with ``trainable_layers = 0`` and
+    ``layer_lr_scale = 1.0``: they load into the same model; a trainable layer is refused."""
+    from thinc.api import Config
+
+    tiny_nlp.to_disk(tmp_path / "old")
+    config = Config().from_disk(tmp_path / "old" / "config.cfg", interpolate=False)
+    block = config["components"]["zero_shot_ner"]["model"]
+    assert block["@architectures"] == "spacy_juicer.FrozenBiEncoder.v2" and "trainable_layers" not in block
+    block.update({"@architectures": "spacy_juicer.FrozenBiEncoder.v1", "trainable_layers": 0, "layer_lr_scale": 1.0})
+    config.to_disk(tmp_path / "old" / "config.cfg")
+    old = spacy.load(tmp_path / "old")
+    texts = [text for text, _ in TRAIN]
+    before = tiny_nlp.get_pipe("zero_shot_ner").predict([tiny_nlp.make_doc(text) for text in texts])
+    after = old.get_pipe("zero_shot_ner").predict([old.make_doc(text) for text in texts])
+    for a, b in zip(before, after):
+        numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="trainable_layers was removed"):
+        spacy.blank("en").add_pipe("zero_shot_ner", config={"model": {**block, "trainable_layers": 1}})
 
 
 def test_the_thresholds_and_labels_given_at_run_time_decide(tiny_nlp):

@@ -1,4 +1,4 @@
-"""``spacy_juicer.FrozenBiEncoder.v1``: the fast mode with its transformer frozen, so that
+"""``spacy_juicer.FrozenBiEncoder.v2``: the fast mode with its transformer frozen, so that
 knowledge pre-training reaches the scale it needs on a CPU.
 
 The encoder reads ``[CLS] sentence [SEP]`` (word pieces mean-pooled to spaCy tokens) and
@@ -19,7 +19,7 @@ F 0.00 at 1,000 updates, against 3.45 with the vectors kept), and users' text ha
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import numpy
 from spacy.tokens import Doc
@@ -29,7 +29,7 @@ from thinc.types import Floats3d
 
 from . import hf_encoder
 from .encoders import MINILM
-from . import frozen_top_layers, token_layers as layer_mix
+from . import token_layers as layer_mix
 from .feature_store import FeatureStore, feature_key, get_or_compute
 from .frozen_head import build_frozen_head, freeze_parts
 from .inputs import NEG_FILL, ZeroShotInput
@@ -68,8 +68,54 @@ def get_feature_store(model: Model) -> FeatureStore:
     return store
 
 
-@registry.architectures("spacy_juicer.FrozenBiEncoder.v1")
+@registry.architectures("spacy_juicer.FrozenBiEncoder.v2")
 def build_frozen_bi_encoder(
+    name: str = MINILM,
+    max_length: int = 300,
+    window_overlap: int = 64,
+    max_description_length: int = 150,
+    batch_size: int = 32,
+    dropout: float = 0.1,
+    mixed_precision: bool = False,
+    width: int = 256,
+    lstm_depth: int = 1,
+    token_layers: List[int] = [2, 4, 6],
+    grad_scaler_config: dict = {},
+    tokenizer_config: dict = {"use_fast": True},
+    transformer_config: dict = {},
+) -> Model[ZeroShotInput, List[Floats3d]]:
+    """Build the frozen-encoder fast mode.
+
+    name, max_length, window_overlap, max_description_length: as the bi-encoder.
+    batch_size: sequences per encoder pass when features are computed.
+    dropout: in the head. mixed_precision: the frozen encoder's passes (GPU).
+    width: the head's width (BiLSTM output, token and type spaces).
+    lstm_depth: BiLSTM layers over the frozen token vectors (0: none, tokens are read alone).
+    token_layers: the encoder layers whose states, pooled per token, are joined into a token's
+    features (``token_layers.py``; 0 = embeddings, -1 = last); descriptions keep the last layer.
+    The default, MiniLM-L6's layers 2, 4 and 6, found more unseen types than the last layer
+    alone (docs/results.md).
+    The parameters the other architectures share keep their names, so a config switches
+    architecture with ``--components.zero_shot_ner.model.@architectures`` alone.
+    """
+    if width < 2 or lstm_depth < 0:
+        raise ValueError("width >= 2 and lstm_depth >= 0 are needed.")
+    attrs = hf_encoder.encoder_attrs(name, max_length, window_overlap, max_description_length, batch_size)
+    attrs["token_layers"] = layer_mix.check_layers(token_layers)
+    hf = hf_encoder.make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
+    head = build_frozen_head(width=width, lstm_depth=lstm_depth, dropout=dropout)
+    return Model(
+        NAME,
+        forward,
+        init=init,
+        layers=[hf, head],
+        refs={"encoder": hf, "head": head},
+        attrs=attrs,
+    )
+
+
+@registry.architectures("spacy_juicer.FrozenBiEncoder.v1")
+def build_frozen_bi_encoder_v1(
     name: str = MINILM,
     max_length: int = 300,
     window_overlap: int = 64,
@@ -86,43 +132,17 @@ def build_frozen_bi_encoder(
     tokenizer_config: dict = {"use_fast": True},
     transformer_config: dict = {},
 ) -> Model[ZeroShotInput, List[Floats3d]]:
-    """Build the frozen-encoder fast mode.
-
-    name, max_length, window_overlap, max_description_length: as the bi-encoder.
-    batch_size: sequences per encoder pass when features are computed.
-    dropout: in the head. mixed_precision: the frozen encoder's passes (GPU).
-    width: the head's width (BiLSTM output, token and type spaces).
-    lstm_depth: BiLSTM layers over the frozen token vectors (0: none, tokens are read alone).
-    trainable_layers: the encoder's top k layers learn, over the frozen lower layers' cached
-    outputs (``frozen_top_layers.py``; BERT-like encoders); 0: all frozen. A later training can
-    raise it (``set_trainable_layers``: KF lets the top layer learn over KP's frozen model).
-    layer_lr_scale: the trainable layers' learning rate as a share of the optimizer's (the
-    head's): a pre-trained layer wants a smaller step than a fresh head.
-    token_layers: the encoder layers whose states, pooled per token, are joined into a token's
-    features (``token_layers.py``; 0 = embeddings, -1 = last); descriptions keep the last layer.
-    The default, MiniLM-L6's layers 2, 4 and 6, found more unseen types than the last layer
-    alone (docs/results.md).
-    The parameters the other architectures share keep their names, so a config switches
-    architecture with ``--components.zero_shot_ner.model.@architectures`` alone.
-    """
-    if width < 2 or lstm_depth < 0 or trainable_layers < 0 or not layer_lr_scale > 0:
-        raise ValueError("width >= 2, lstm_depth >= 0, trainable_layers >= 0 and layer_lr_scale > 0 are needed.")
-    layers = layer_mix.check_layers(token_layers)
-    if trainable_layers and not layer_mix.is_last_only(layers):
-        raise ValueError("token_layers other than [-1] need trainable_layers = 0: trained top layers read the last layer.")
-    attrs = hf_encoder.encoder_attrs(name, max_length, window_overlap, max_description_length, batch_size)
-    attrs["trainable_layers"] = int(trainable_layers)
-    attrs["layer_lr_scale"] = float(layer_lr_scale)
-    attrs["token_layers"] = layers
-    hf = hf_encoder.make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
-    head = build_frozen_head(width=width, lstm_depth=lstm_depth, dropout=dropout, input_grads=trainable_layers > 0)
-    return Model(
-        NAME,
-        forward,
-        init=init,
-        layers=[hf, head],
-        refs={"encoder": hf, "head": head},
-        attrs=attrs,
+    """v2's model, for the configs of pipelines saved before v2: they also name
+    ``trainable_layers`` (only 0, the encoder all frozen, remains) and ``layer_lr_scale``
+    (which only trainable layers read)."""
+    if trainable_layers:
+        raise ValueError(
+            "trainable_layers was removed: the encoder stays frozen (FrozenBiEncoder.v2); "
+            "CrossEncoder.v1 fine-tunes it."
+        )
+    return build_frozen_bi_encoder(
+        name, max_length, window_overlap, max_description_length, batch_size, dropout, mixed_precision,
+        width, lstm_depth, token_layers, grad_scaler_config, tokenizer_config, transformer_config,
     )
 
 
@@ -132,38 +152,12 @@ def init(model: Model, X: Any = None, Y: Any = None) -> Model:
     transformer = model.get_ref("encoder").shims[0]._hfmodel.transformer
     for param in transformer.parameters():
         param.requires_grad_(False)
-    if model.attrs.get("trainable_layers", 0):
-        frozen_top_layers.unfreeze(transformer, model.attrs["trainable_layers"])
     layers = layer_mix.resolve_layers(model.attrs.get("token_layers", [-1]), int(transformer.config.num_hidden_layers))
     head = model.get_ref("head")
     head.set_dim("nI", hidden)
     head.set_dim("nT", hidden * len(layers))
     head.initialize()
     return model
-
-
-def set_trainable_layers(model: Model, k: int, lr_scale: Optional[float] = None) -> None:
-    """Let the encoder's top ``k`` layers learn from now on, in a model built (or trained) with
-    fewer: e.g. KF lets the top layer adapt to gold over the frozen model KP trained. The layers
-    start as they are, so the first update reads what the frozen model read. ``k`` may not fall:
-    the store's features below a layer that has learnt would no longer be the model's (the
-    fingerprint hashes the embeddings, not every layer)."""
-    held = model.attrs.get("trainable_layers", 0)
-    if k > held and not layer_mix.is_last_only(model.attrs.get("token_layers", [-1])):
-        raise ValueError("This model's tokens read several encoder layers (token_layers): its top layers cannot learn.")
-    if k < held:
-        raise ValueError(
-            f"trainable_layers can rise, not fall: this model's top {held} layers have learnt (asked: {k})."
-        )
-    if lr_scale is not None:
-        if not lr_scale > 0:
-            raise ValueError(f"layer_lr_scale must be > 0, not {lr_scale}.")
-        model.attrs["layer_lr_scale"] = float(lr_scale)
-    if k == held:
-        return
-    frozen_top_layers.unfreeze(model.get_ref("encoder").shims[0]._hfmodel.transformer, k)
-    model.attrs["trainable_layers"] = int(k)
-    model.get_ref("head").layers[0].attrs["input_grads"] = True
 
 
 def fingerprint(model: Model) -> str:
@@ -228,23 +222,16 @@ def token_features(model: Model, docs: Sequence[Doc]) -> List[numpy.ndarray]:
 
 
 def description_features(model: Model, descriptions: Sequence[str]) -> List[numpy.ndarray]:
-    """Frozen word-piece states of each description (float16), from the store or computed once:
-    the last layer's, or with trainable top layers the states that enter them."""
-    fp = fingerprint(model)
-    k = model.attrs.get("trainable_layers", 0)
-    if k:
-        keys = [feature_key(fp, f"description@-{k}", text) for text in descriptions]
-        compute: Callable = lambda todo: frozen_top_layers.lower_descriptions(model, [descriptions[i] for i in todo])
-    else:
-        keys = [feature_key(fp, "description", text) for text in descriptions]
-        compute = lambda todo: _compute_descriptions(model, [descriptions[i] for i in todo])
+    """Frozen last-layer word-piece states of each description (float16), from the store or
+    computed once."""
+    keys = [feature_key(fingerprint(model), "description", text) for text in descriptions]
+    compute = lambda todo: _compute_descriptions(model, [descriptions[i] for i in todo])
     return get_or_compute(get_feature_store(model), keys, compute)
 
 
 def description_vectors(model: Model, descriptions: Sequence[str]) -> numpy.ndarray:
     """``(K, hidden)``: each description's frozen word-piece states mean-pooled (as
-    sentence-transformers pools; with trainable top layers, the states entering them, which
-    do not move with training)."""
+    sentence-transformers pools)."""
     width = model.get_ref("encoder").get_dim("nO")
     if not descriptions:
         return numpy.zeros((0, width), dtype="float32")
@@ -274,14 +261,7 @@ def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats
     head = model.get_ref("head")
     docs = X.docs
     width = model.get_ref("encoder").get_dim("nO")
-    if model.attrs.get("trainable_layers", 0):
-        model.get_ref("encoder").shims[0].lr_scale = model.attrs.get("layer_lr_scale", 1.0)
-        store, fp = get_feature_store(model), fingerprint(model)
-        token_rows, bp_tokens = frozen_top_layers.top_tokens(model, docs, store, fp, is_train)
-        piece_rows, bp_pieces = frozen_top_layers.top_descriptions(model, description_features(model, X.descriptions), is_train)
-    else:
-        token_rows, piece_rows = token_features(model, docs), description_features(model, X.descriptions)
-        bp_tokens = bp_pieces = None
+    token_rows, piece_rows = token_features(model, docs), description_features(model, X.descriptions)
     token_width = head.get_dim("nT") if head.has_dim("nT") else width
     padded, lengths = _pad(ops, token_rows, token_width)
     n_batch = len(docs)
@@ -301,13 +281,7 @@ def forward(model: Model, X: ZeroShotInput, is_train: bool) -> Tuple[List[Floats
                 block = numpy.asarray(ops.to_numpy(d_out))
                 d_logits[d, : lengths[d]][:, cols[d]] += block
         d_logits[..., 0][~scored] = 0.0
-        d_inputs = bp_head(ops.asarray(d_logits))
-        if bp_tokens is not None:  # trainable top layers: their gradients, from the head's
-            d_tokens, d_pieces = (ops.to_numpy(d) if d is not None else None for d in d_inputs)
-            if d_tokens is not None:
-                bp_tokens([d_tokens[d, : lengths[d]] for d in range(n_batch)])
-            if d_pieces is not None:
-                bp_pieces(d_pieces)
+        bp_head(ops.asarray(d_logits))  # the frozen features take no gradient
         return X
 
     return outputs, backprop

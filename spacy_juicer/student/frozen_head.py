@@ -72,26 +72,17 @@ def _module(width: int, lstm_depth: int, dropout: float) -> Any:
 
 
 def _convert_inputs(model: Model, X: Tuple[Any, Any, Any], is_train: bool) -> Tuple[ArgsKwargs, Callable]:
-    """Torch inputs; their gradients come back only when trainable encoder layers made them
-    (``input_grads``): frozen features need none."""
+    """Torch inputs; frozen features take no gradient."""
     import torch
 
     tokens, lengths, pieces, n_pieces = X
-    grads = is_train and model.attrs.get("input_grads", False)
     args = (
-        xp2torch(tokens, requires_grad=grads),
+        xp2torch(tokens),
         torch.as_tensor(lengths, dtype=torch.int64),
-        xp2torch(pieces, requires_grad=grads),
+        xp2torch(pieces),
         torch.as_tensor(n_pieces, dtype=torch.int64),
     )
-
-    def backprop(d_inputs: ArgsKwargs) -> Any:
-        if not grads:
-            return X
-        d_tokens, _, d_pieces = d_inputs.args[:3]
-        return tuple(None if d is None else torch2xp(d) for d in (d_tokens, d_pieces))
-
-    return ArgsKwargs(args=args, kwargs={}), backprop
+    return ArgsKwargs(args=args, kwargs={}), lambda d_inputs: X
 
 
 def _convert_outputs(model: Model, inputs_outputs: Any, is_train: bool) -> Tuple[Any, Callable]:
@@ -104,17 +95,15 @@ def _convert_outputs(model: Model, inputs_outputs: Any, is_train: bool) -> Tuple
     return Y, backprop
 
 
-def build_frozen_head(width: int = 256, lstm_depth: int = 1, dropout: float = 0.1, input_grads: bool = False) -> Model:
+def build_frozen_head(width: int = 256, lstm_depth: int = 1, dropout: float = 0.1) -> Model:
     """The head as a Thinc model: ``(tokens (B, T, nT), lengths (B,), description pieces (K, P, nI),
-    their counts (K,))`` to logits ``(B, T, K, 2)``. ``input_grads``: backprop returns the
-    gradients of the tokens and the pieces (for trainable encoder layers below it)."""
+    their counts (K,))`` to logits ``(B, T, K, 2)``."""
     wrapped = PyTorchWrapper_v2(
         _module(width, lstm_depth, dropout),
         convert_inputs=_convert_inputs,
         convert_outputs=_convert_outputs,
     )
     wrapped.shims[0] = AveragingPyTorchShim(wrapped.shims[0]._model)
-    wrapped.attrs["input_grads"] = input_grads
     # nI: a description piece's width (the encoder's); nT: a token's (wider with token_layers)
     return Model("frozen_head", _forward, init=_init, layers=[wrapped], dims={"nI": None, "nT": None})
 
@@ -127,8 +116,7 @@ class AveragingPyTorchShim(PyTorchShim):
     ``pytorch_<id>_<name>`` instead and finds none, so ``use_averages = true`` never reached the
     head: spaCy evaluated and saved the last weights (measured: a KF run with it gave the same
     scores to the last digit). The fix belongs in Thinc's shim; until then it lives here, where
-    the head is built. spacy-transformers' ``HFShim`` inherits the same ``use_params``, so with
-    ``trainable_layers`` the encoder's trained layers still keep their last weights."""
+    the head is built."""
 
     @contextlib.contextmanager
     def use_params(self, params: Dict[Any, Any]) -> Iterator[None]:

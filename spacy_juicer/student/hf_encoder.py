@@ -50,40 +50,13 @@ def make_hf_wrapper(
     from spacy_transformers.data_classes import HFObjects
     from spacy_transformers.layers.hf_wrapper import HFWrapper
 
-    wrapper = HFWrapper(
+    return HFWrapper(
         HFObjects(None, None, None, dict(tokenizer_config), dict(transformer_config)),
         convert_inputs=_convert_inputs,
         convert_outputs=_convert_outputs,
         mixed_precision=mixed_precision,
         grad_scaler_config=dict(grad_scaler_config),
     )
-    wrapper.shims[0] = _rated_shim(wrapper.shims[0], mixed_precision, grad_scaler_config)
-    return wrapper
-
-
-def _rated_shim(shim: Any, mixed_precision: bool, grad_scaler_config: dict) -> Any:
-    """spacy-transformers' ``HFShim`` whose updates pass ``lr_scale`` to Thinc's optimizer
-    (``Optimizer.__call__(..., lr_scale=)``), so that encoder layers can learn slower than the
-    head above them under spaCy's one optimizer. ``lr_scale = 1.0`` is the shim's own update."""
-    from spacy_transformers.layers.hf_shim import HFShim
-    from thinc.api import torch2xp, xp2torch
-
-    class RatedHFShim(HFShim):
-        lr_scale: float = 1.0
-
-        def finish_update(self, optimizer: Any) -> None:
-            for name, torch_data in self._model.named_parameters():
-                if torch_data.grad is None:
-                    continue
-                if not self._grad_scaler.found_inf:  # skip the update if a gradient overflowed
-                    param, _ = optimizer(
-                        (self.id, name), torch2xp(torch_data.data), torch2xp(torch_data.grad), lr_scale=self.lr_scale
-                    )
-                    torch_data.data = xp2torch(param, requires_grad=True, device=torch_data.device)
-                torch_data.grad.zero_()
-            self._grad_scaler.update()
-
-    return RatedHFShim(shim._hfmodel, mixed_precision=mixed_precision, grad_scaler_config=dict(grad_scaler_config))
 
 
 def get_tokenizer(model: Model) -> Any:

@@ -9,7 +9,7 @@ mentions in the benchmarks JUICER measured). This module imports no torch at imp
 spaCy imports every factory entry point on ``spacy.blank()``.
 
 The factory's defaults are the model that ``spacy project run all`` trains and packages: the
-frozen-encoder architecture (``FrozenBiEncoder.v1``) and its loss settings. The calibration of
+frozen-encoder architecture (``FrozenBiEncoder.v2``) and its loss settings. The calibration of
 the thresholds lives in ``spacy_juicer.calibration``; the draw of each update's types in
 ``step_types.py``; the loss in ``loss.py``; the decoding in ``decoding.py``.
 """
@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # imported lazily at run time, like the models
 
 DEFAULT_MODEL_CONFIG = """
 [model]
-@architectures = "spacy_juicer.FrozenBiEncoder.v1"
+@architectures = "spacy_juicer.FrozenBiEncoder.v2"
 name = "sentence-transformers/all-MiniLM-L6-v2"
 max_length = 300
 window_overlap = 64
@@ -51,8 +51,6 @@ dropout = 0.1
 mixed_precision = false
 width = 256
 lstm_depth = 1
-trainable_layers = 0
-layer_lr_scale = 1.0
 token_layers = [2, 4, 6]
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
@@ -267,25 +265,12 @@ class ZeroShotNER(TrainablePipe):
         from .frozen_bi_encoder import freeze_head, is_frozen_mode
 
         if not is_frozen_mode(self.model):
-            message = f"{self.name}: only the frozen mode's head (FrozenBiEncoder.v1) has parts to freeze"
+            message = f"{self.name}: only the frozen mode's head (FrozenBiEncoder.v2) has parts to freeze"
             if strict:
                 raise ValueError(message + ".")
             warnings.warn(message + f"; {list(parts)} ignored, the whole model trains.")
             return 0
         return freeze_head(self.model, parts)
-
-    def set_trainable_layers(self, k: Optional[int], lr_scale: Optional[float] = None) -> Tuple[int, float]:
-        """Let the frozen mode's top ``k`` encoder layers learn from now on (``None`` keeps the
-        count), at ``lr_scale`` times the optimizer's rate (``None`` keeps it), and return both
-        as they now are (``frozen_bi_encoder.set_trainable_layers``). Other architectures train
-        their whole encoder already, so this is an error there."""
-        from .frozen_bi_encoder import is_frozen_mode, set_trainable_layers
-
-        if not is_frozen_mode(self.model):
-            raise ValueError(f"{self.name}: trainable_layers applies to the frozen mode (FrozenBiEncoder.v1) only.")
-        held = self.model.attrs.get("trainable_layers", 0)
-        set_trainable_layers(self.model, held if k is None else k, lr_scale)
-        return self.model.attrs["trainable_layers"], self.model.attrs.get("layer_lr_scale", 1.0)
 
     def labels_for(self, doc: Doc) -> Dict[str, str]:
         """The types ``doc`` is tagged with: its own (``doc._.zero_shot_labels``), else the

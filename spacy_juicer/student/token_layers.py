@@ -22,9 +22,6 @@ from .inputs import ZeroShotInput
 from .pooling import pieces2tokens
 from .sequences import SingleTemplate, plan_sentence_batches
 
-LAST = (-1,)
-
-
 def check_layers(layers: Sequence[int]) -> List[int]:
     """``layers`` as a list of distinct ints, or a clear error (the encoder's depth is checked
     at ``initialize``, by ``resolve_layers``)."""
@@ -45,11 +42,6 @@ def resolve_layers(layers: Sequence[int], n_layers: int) -> List[int]:
             )
         out.append(i % (n_layers + 1))
     return out
-
-
-def is_last_only(layers: Sequence[int]) -> bool:
-    """Whether ``layers`` is the default, the last layer alone (what trained top layers read)."""
-    return tuple(layers) == LAST
 
 
 def layer_tag(layers: Sequence[int], n_layers: int) -> str:

@@ -96,7 +96,7 @@ def make_chain(*callbacks: Callable[..., Any]) -> Callable[..., None]:
 @registry.callbacks("spacy_juicer.feature_store.v1")
 def make_feature_store(path: Optional[str] = None, component: str = "zero_shot_ner") -> Callable[[Language], Language]:
     """``[initialize.before_init]``: give the component's frozen encoder
-    (``spacy_juicer.FrozenBiEncoder.v1``) a feature store on disk, so its outputs are computed
+    (``spacy_juicer.FrozenBiEncoder.v2``) a feature store on disk, so its outputs are computed
     once per text and shared by every epoch and every later run (KP, then KF, then a rerun).
     Set at training time only: the saved pipeline carries no path. ``path`` null: in memory."""
 

@@ -21,17 +21,13 @@ def make_set_labels(
     component: str = "zero_shot_ner",
     negative_types: Optional[str] = None,
     freeze: List[str] = [],
-    trainable_layers: Optional[int] = None,
-    layer_lr_scale: Optional[float] = None,
 ) -> Callable[[Language], Language]:
     """Set the labels of a (possibly sourced) component, e.g. the gold types and descriptions
     for fine-tuning a model pre-trained on silver types, and optionally its pool of negative
     types (a sourced component keeps the pool it was trained with, e.g. the silver types, some
-    of which may be synonyms of the gold types), and which parts of the frozen mode's head stay as they were (``freeze``: "types", "tokens";
-    ignored, with a warning, by architectures without that head), and how many of the frozen
-    mode's top encoder layers learn from now on, at what share of the learning rate
-    (``trainable_layers``, ``layer_lr_scale``; ``None`` keeps the model's). The pipeline's
-    config records the new count, so a saved pipeline is rebuilt as it was trained."""
+    of which may be synonyms of the gold types), and which parts of the frozen mode's head stay
+    as they were (``freeze``: "types", "tokens", "none"; ignored, with a warning, by
+    architectures without that head)."""
 
     def set_labels(nlp: Language) -> Language:
         pipe = nlp.get_pipe(component)
@@ -40,11 +36,6 @@ def make_set_labels(
             pipe.set_negative_types(negative_types)
         if freeze:
             pipe.freeze(freeze, strict=False)  # kf.cfg's default serves every architecture
-        if trainable_layers is not None or layer_lr_scale is not None:
-            k, scale = pipe.set_trainable_layers(trainable_layers, layer_lr_scale)
-            settings = nlp.get_pipe_config(component).get("model", {})
-            if "trainable_layers" in settings:
-                settings.update(trainable_layers=k, layer_lr_scale=scale)
         return nlp
 
     return set_labels
