@@ -57,6 +57,28 @@ def test_window_settings_are_checked_against_the_encoder():
         nlp.add_pipe("zero_shot_ner", config={"model": {**SMALL_MODEL, "window_overlap": 64}})
 
 
+def test_every_architecture_takes_the_encoder_settings_as_keys_of_its_own():
+    """The encoder's keys, defaults and checks are ``EncoderSettings``'; each builder's config
+    block lists them beside its own, so a config switches architecture with @architectures."""
+    import inspect
+    from dataclasses import fields
+
+    from spacy_juicer.student.hf_encoder import EncoderSettings
+
+    shared = {f.name: getattr(EncoderSettings(), f.name) for f in fields(EncoderSettings)}
+    for arch, own in (("CrossEncoder.v1", {"dropout"}), ("FrozenBiEncoder.v2", {"dropout", "width", "lstm_depth", "token_layers"})):
+        nlp = spacy.blank("en")
+        nlp.add_pipe("zero_shot_ner", config={"model": {"@architectures": f"spacy_juicer.{arch}", "batch_size": 4}})
+        block = {k: v for k, v in nlp.get_pipe_config("zero_shot_ner")["model"].items() if k != "@architectures"}
+        assert set(block) == set(shared) | own and block == {**block, **shared, "batch_size": 4}
+        assert nlp.get_pipe("zero_shot_ner").model.attrs["batch_size"] == 4
+        with pytest.raises(ValueError, match="batch_size >= 1"):
+            spacy.blank("en").add_pipe("zero_shot_ner", config={"model": {"@architectures": f"spacy_juicer.{arch}", "batch_size": 0}})
+    from spacy_juicer.student.cross_encoder import build_cross_encoder
+
+    assert all(p.kind == p.KEYWORD_ONLY for p in inspect.signature(build_cross_encoder).parameters.values())
+
+
 def test_lengths_beyond_the_encoder_positions_are_refused(tiny_model):
     nlp = spacy.blank("en")  # the tiny BERT reads 128 positions
     nlp.add_pipe("zero_shot_ner", config={"model": {**tiny_model, "max_length": 160, "max_description_length": 32}, "labels": {"X": "x"}})

@@ -9,18 +9,7 @@ import spacy
 from spacy_juicer.student.feature_store import FeatureStore, FeatureStoreError, feature_key
 from spacy_juicer.student.frozen_bi_encoder import attach_feature_store, get_feature_store
 
-from .conftest import LABELS, make_examples, needs_minilm
-
-FROZEN = {
-    "@architectures": "spacy_juicer.FrozenBiEncoder.v2",
-    "name": "sentence-transformers/all-MiniLM-L6-v2",
-    "max_length": 64,
-    "window_overlap": 16,
-    "max_description_length": 32,
-    "batch_size": 16,
-    "dropout": 0.0,
-    "width": 64,
-}
+from .conftest import LABELS, SMALL_MODEL as FROZEN, make_examples, needs_minilm
 
 
 def test_store_round_trip_on_disk_and_between_instances(tmp_path):

@@ -19,7 +19,6 @@ from spacy.util import registry
 from thinc.api import Dropout, Linear, Model
 from thinc.types import Floats3d
 
-from .encoders import MINILM
 from . import hf_encoder
 from .inputs import NEG_FILL, ZeroShotInput
 from .pairs import PairTemplate, output_offsets, plan_batches
@@ -27,30 +26,12 @@ from .pooling import encode_batch, pieces2tokens
 
 
 @registry.architectures("spacy_juicer.CrossEncoder.v1")
-def build_cross_encoder(
-    name: str = MINILM,
-    max_length: int = 300,
-    window_overlap: int = 64,
-    max_description_length: int = 150,
-    batch_size: int = 32,
-    dropout: float = 0.1,
-    mixed_precision: bool = False,
-    grad_scaler_config: dict = {},
-    tokenizer_config: dict = {"use_fast": True},
-    transformer_config: dict = {},
-) -> Model[ZeroShotInput, List[Floats3d]]:
-    """Build the cross-encoder.
-
-    name: a Hugging Face model name or a local folder (offline packages are found for the
-        default MiniLM-L6 and for MPNet-base, see ``encoders.resolve_encoder``).
-    max_length: word pieces of the doc per window (JUICER: 300); longer docs get more windows.
-    window_overlap: word pieces shared by neighbouring windows.
-    max_description_length: word pieces kept of each type description (JUICER: 150).
-    batch_size: (doc window, type) pairs per encoder forward pass.
-    dropout: on the pooled token vectors before the shared linear layer.
-    """
-    attrs = hf_encoder.encoder_attrs(name, max_length, window_overlap, max_description_length, batch_size)
-    hf = hf_encoder.make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
+@hf_encoder.takes_encoder_settings
+def build_cross_encoder(encoder: hf_encoder.EncoderSettings, dropout: float = 0.1) -> Model[ZeroShotInput, List[Floats3d]]:
+    """Build the cross-encoder: the encoder's settings (``hf_encoder.EncoderSettings``; a
+    sequence of ``batch_size`` is a (doc window, type) pair), and ``dropout`` on the pooled
+    token vectors before the shared linear layer."""
+    hf = encoder.wrapper()
     head = Linear(nO=2)
     return Model(
         "zero_shot_cross_encoder",
@@ -58,7 +39,7 @@ def build_cross_encoder(
         init=init,
         layers=[hf, Dropout(dropout), head],
         refs={"encoder": hf, "head": head},
-        attrs=attrs,
+        attrs=encoder.attrs(),
     )
 
 

@@ -28,7 +28,6 @@ from thinc.api import Model
 from thinc.types import Floats3d
 
 from . import hf_encoder
-from .encoders import MINILM
 from . import token_layers as layer_mix
 from .feature_store import FeatureStore, feature_key, get_or_compute
 from .frozen_head import build_frozen_head, freeze_parts
@@ -69,40 +68,31 @@ def get_feature_store(model: Model) -> FeatureStore:
 
 
 @registry.architectures("spacy_juicer.FrozenBiEncoder.v2")
+@hf_encoder.takes_encoder_settings
 def build_frozen_bi_encoder(
-    name: str = MINILM,
-    max_length: int = 300,
-    window_overlap: int = 64,
-    max_description_length: int = 150,
-    batch_size: int = 32,
+    encoder: hf_encoder.EncoderSettings,
     dropout: float = 0.1,
-    mixed_precision: bool = False,
     width: int = 256,
     lstm_depth: int = 1,
     token_layers: List[int] = [2, 4, 6],
-    grad_scaler_config: dict = {},
-    tokenizer_config: dict = {"use_fast": True},
-    transformer_config: dict = {},
 ) -> Model[ZeroShotInput, List[Floats3d]]:
     """Build the frozen-encoder fast mode.
 
-    name, max_length, window_overlap, max_description_length: as the bi-encoder.
-    batch_size: sequences per encoder pass when features are computed.
-    dropout: in the head. mixed_precision: the frozen encoder's passes (GPU).
+    encoder: the encoder's settings (``hf_encoder.EncoderSettings``, keys of the config block
+    like the others; ``batch_size``: sequences per encoder pass when features are computed).
+    dropout: in the head.
     width: the head's width (BiLSTM output, token and type spaces).
     lstm_depth: BiLSTM layers over the frozen token vectors (0: none, tokens are read alone).
     token_layers: the encoder layers whose states, pooled per token, are joined into a token's
     features (``token_layers.py``; 0 = embeddings, -1 = last); descriptions keep the last layer.
     The default, MiniLM-L6's layers 2, 4 and 6, found more unseen types than the last layer
     alone (docs/results.md).
-    The parameters the other architectures share keep their names, so a config switches
-    architecture with ``--components.zero_shot_ner.model.@architectures`` alone.
     """
     if width < 2 or lstm_depth < 0:
         raise ValueError("width >= 2 and lstm_depth >= 0 are needed.")
-    attrs = hf_encoder.encoder_attrs(name, max_length, window_overlap, max_description_length, batch_size)
+    attrs = encoder.attrs()
     attrs["token_layers"] = layer_mix.check_layers(token_layers)
-    hf = hf_encoder.make_hf_wrapper(mixed_precision, grad_scaler_config, tokenizer_config, transformer_config)
+    hf = encoder.wrapper()
     head = build_frozen_head(width=width, lstm_depth=lstm_depth, dropout=dropout)
     return Model(
         NAME,
@@ -115,23 +105,8 @@ def build_frozen_bi_encoder(
 
 
 @registry.architectures("spacy_juicer.FrozenBiEncoder.v1")
-def build_frozen_bi_encoder_v1(
-    name: str = MINILM,
-    max_length: int = 300,
-    window_overlap: int = 64,
-    max_description_length: int = 150,
-    batch_size: int = 32,
-    dropout: float = 0.1,
-    mixed_precision: bool = False,
-    width: int = 256,
-    lstm_depth: int = 1,
-    trainable_layers: int = 0,
-    layer_lr_scale: float = 1.0,
-    token_layers: List[int] = [2, 4, 6],
-    grad_scaler_config: dict = {},
-    tokenizer_config: dict = {"use_fast": True},
-    transformer_config: dict = {},
-) -> Model[ZeroShotInput, List[Floats3d]]:
+@hf_encoder.with_settings_of(build_frozen_bi_encoder)
+def build_frozen_bi_encoder_v1(trainable_layers: int = 0, layer_lr_scale: float = 1.0, **v2: Any) -> Model:
     """v2's model, for the configs of pipelines saved before v2: they also name
     ``trainable_layers`` (only 0, the encoder all frozen, remains) and ``layer_lr_scale``
     (which only trainable layers read)."""
@@ -140,10 +115,7 @@ def build_frozen_bi_encoder_v1(
             "trainable_layers was removed: the encoder stays frozen (FrozenBiEncoder.v2); "
             "CrossEncoder.v1 fine-tunes it."
         )
-    return build_frozen_bi_encoder(
-        name, max_length, window_overlap, max_description_length, batch_size, dropout, mixed_precision,
-        width, lstm_depth, token_layers, grad_scaler_config, tokenizer_config, transformer_config,
-    )
+    return build_frozen_bi_encoder(**v2)
 
 
 def init(model: Model, X: Any = None, Y: Any = None) -> Model:

@@ -2,61 +2,129 @@
 
 The encoder sits in spacy-transformers' ``HFWrapper``/``HFShim``, which handle devices, mixed
 precision and serialization (tokenizer and weights travel inside the pipeline). An
-architecture keeps it as its ``"encoder"`` ref and its settings in ``attrs`` (``encoder_attrs``):
+architecture takes its settings as ``EncoderSettings`` (``takes_encoder_settings``), keeps the
+encoder as its ``"encoder"`` ref and the settings it reads later in ``attrs`` (``EncoderSettings.attrs``):
 the name, the window and description lengths, the batch size and a ``DescriptionCache``.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, TypeVar
+import functools
+import inspect
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, TypeVar, get_type_hints
 
 import numpy
 from thinc.api import Model
 
 from .caches import DescriptionCache
-from .encoders import EncoderNotFoundError, not_found_message, resolve_encoder
+from .encoders import MINILM, EncoderNotFoundError, not_found_message, resolve_encoder
 from .inputs import ZeroShotInput
 from .pairs import DocPieces, assign_windows, piece_mask, tokenize_docs, truncate_description
 
 T = TypeVar("T")
 
 
-def check_sizes(max_length: int, window_overlap: int, max_description_length: int, batch_size: int) -> None:
-    """Refuse window and batch settings that cannot work, when the model is built."""
-    if max_length < 8 or max_description_length < 1 or batch_size < 1:
-        raise ValueError("max_length >= 8, max_description_length >= 1 and batch_size >= 1 are needed.")
-    if not 0 <= window_overlap < max_length:
-        raise ValueError(f"window_overlap ({window_overlap}) must be in [0, max_length={max_length}).")
+@dataclass
+class EncoderSettings:
+    """The encoder's settings, the same keys in every architecture's config block (so that a
+    config switches architecture with ``@architectures`` alone; ``takes_encoder_settings``).
+
+    name: a Hugging Face model name or a local folder (offline packages are found for the
+        default MiniLM-L6 and for MPNet-base, see ``encoders.resolve_encoder``).
+    max_length: word pieces of the doc per window (JUICER: 300); longer docs get more windows.
+    window_overlap: word pieces shared by neighbouring windows.
+    max_description_length: word pieces kept of each type description (JUICER: 150).
+    batch_size: sequences per encoder pass.
+    mixed_precision: autocast for the encoder's passes (GPU).
+    grad_scaler_config, tokenizer_config, transformer_config: spacy-transformers' own.
+    """
+
+    name: str = MINILM
+    max_length: int = 300
+    window_overlap: int = 64
+    max_description_length: int = 150
+    batch_size: int = 32
+    mixed_precision: bool = False
+    grad_scaler_config: dict = field(default_factory=dict)
+    tokenizer_config: dict = field(default_factory=lambda: {"use_fast": True})
+    transformer_config: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Refuse window and batch settings that cannot work, when the model is built."""
+        if self.max_length < 8 or self.max_description_length < 1 or self.batch_size < 1:
+            raise ValueError("max_length >= 8, max_description_length >= 1 and batch_size >= 1 are needed.")
+        if not 0 <= self.window_overlap < self.max_length:
+            raise ValueError(f"window_overlap ({self.window_overlap}) must be in [0, max_length={self.max_length}).")
+
+    def attrs(self) -> Dict[str, Any]:
+        """The ``attrs`` every architecture's model holds."""
+        return {
+            "name": str(self.name),
+            "max_length": self.max_length,
+            "window_overlap": self.window_overlap,
+            "max_description_length": self.max_description_length,
+            "batch_size": self.batch_size,
+            "description_cache": DescriptionCache(),
+        }
+
+    def wrapper(self) -> Model:
+        """The encoder in spacy-transformers' ``HFWrapper``, not yet loaded (``load_transformer``)."""
+        from spacy_transformers.data_classes import HFObjects
+        from spacy_transformers.layers.hf_wrapper import HFWrapper
+
+        return HFWrapper(
+            HFObjects(None, None, None, dict(self.tokenizer_config), dict(self.transformer_config)),
+            convert_inputs=_convert_inputs,
+            convert_outputs=_convert_outputs,
+            mixed_precision=self.mixed_precision,
+            grad_scaler_config=dict(self.grad_scaler_config),
+        )
 
 
-def encoder_attrs(
-    name: str, max_length: int, window_overlap: int, max_description_length: int, batch_size: int
-) -> Dict[str, Any]:
-    """The ``attrs`` every architecture's model holds (checked by ``check_sizes``)."""
-    check_sizes(max_length, window_overlap, max_description_length, batch_size)
-    return {
-        "name": str(name),
-        "max_length": max_length,
-        "window_overlap": window_overlap,
-        "max_description_length": max_description_length,
-        "batch_size": batch_size,
-        "description_cache": DescriptionCache(),
-    }
+def takes_encoder_settings(builder: Callable[..., T]) -> Callable[..., T]:
+    """``builder(encoder: EncoderSettings, **own)`` as a function to register, whose config
+    block takes the ``EncoderSettings`` fields as keys beside the builder's own: its signature
+    (which spaCy's config system fills and validates) lists both, all keyword-only."""
+    shared_hints, defaults = get_type_hints(EncoderSettings), EncoderSettings()
+    shared = [
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=getattr(defaults, f.name), annotation=shared_hints[f.name])
+        for f in fields(EncoderSettings)
+    ]
+
+    @functools.wraps(builder)
+    def build(**settings: Any) -> T:
+        encoder = EncoderSettings(**{f.name: settings.pop(f.name) for f in fields(EncoderSettings) if f.name in settings})
+        return builder(encoder, **settings)
+
+    return _sign(build, shared + _keyword_params(builder)[1:], get_type_hints(builder).get("return", Any))
 
 
-def make_hf_wrapper(
-    mixed_precision: bool, grad_scaler_config: dict, tokenizer_config: dict, transformer_config: dict
-) -> Model:
-    """The encoder in spacy-transformers' ``HFWrapper``, not yet loaded (``load_transformer``)."""
-    from spacy_transformers.data_classes import HFObjects
-    from spacy_transformers.layers.hf_wrapper import HFWrapper
+def with_settings_of(base: Callable[..., Any]) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """A decorator for ``func(own..., **settings)`` that hands ``settings`` on to ``base``: its
+    signature becomes ``base``'s keys and its own (an earlier version of a builder that keeps
+    its config keys)."""
 
-    return HFWrapper(
-        HFObjects(None, None, None, dict(tokenizer_config), dict(transformer_config)),
-        convert_inputs=_convert_inputs,
-        convert_outputs=_convert_outputs,
-        mixed_precision=mixed_precision,
-        grad_scaler_config=dict(grad_scaler_config),
-    )
+    def decorate(func: Callable[..., T]) -> Callable[..., T]:
+        params = [*inspect.signature(base).parameters.values(), *_keyword_params(func)]
+        return _sign(func, params, get_type_hints(base).get("return", Any))
+
+    return decorate
+
+
+def _keyword_params(func: Callable[..., Any]) -> List[inspect.Parameter]:
+    """``func``'s named parameters, keyword-only, with their annotations resolved."""
+    hints = get_type_hints(func)
+    return [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(func).parameters.values()
+        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    ]
+
+
+def _sign(func: Callable[..., T], params: List[inspect.Parameter], returns: Any) -> Callable[..., T]:
+    func.__signature__ = inspect.Signature(params, return_annotation=returns)  # type: ignore[attr-defined]
+    func.__annotations__ = {**{p.name: p.annotation for p in params}, "return": returns}
+    return func
 
 
 def get_tokenizer(model: Model) -> Any:
