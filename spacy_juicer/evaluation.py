@@ -19,6 +19,8 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 from spacy.tokens import Doc
 from spacy.training import Example
 
+from .records import read_json
+
 PathLike = Union[str, Path]
 # called with each form's predictions: (form, predicted docs, gold docs, the component), inside
 # the component's settings for that form (e.g. ``reporting.ErrorCases`` reads the errors)
@@ -347,12 +349,7 @@ def read_metrics(paths: Sequence[PathLike]) -> List[Dict[str, Any]]:
     runs = []
     for path in paths:
         path = Path(path)
-        if not path.is_file():
-            raise EvaluationError(f"Metrics file not found: {path}")
-        try:
-            run = json.loads(path.read_text(encoding="utf8"))
-        except json.JSONDecodeError as err:
-            raise EvaluationError(f"{path} is not a metrics JSON file: {err}") from None
+        run = read_json(path, "Metrics file", EvaluationError)
         if not isinstance(run, dict) or "ents_f" not in run:
             raise EvaluationError(f"{path} is not a metrics file of 'spacy-juicer evaluate'")
         run.setdefault("name", path.stem)

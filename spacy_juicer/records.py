@@ -7,10 +7,12 @@
 - ``doc.spans[SILVER_KEY]``: the critic's silver spans.
 - ``DEFAULT_DOMAIN``: the domain of a record that has none (what describe asks about).
 
-and the one reader of a DocBin that every stage uses (a missing or broken file is a clear error).
+and the readers of a DocBin and of a JSON file that every stage uses (a missing or broken file
+is a clear error).
 """
+import json
 from pathlib import Path
-from typing import Any, List, Union
+from typing import Any, List, Type, Union
 
 RECORD_KEY = "juicer"
 RAW_KEY = "llm_raw"
@@ -32,3 +34,14 @@ def load_docbin(path: Union[str, Path], vocab: Any = None) -> List[Any]:
         return list(DocBin().from_disk(path).get_docs(vocab))
     except Exception as err:  # srsly/msgpack errors are cryptic
         raise ValueError(f"{path} is not a spaCy DocBin (.spacy) ({type(err).__name__}: {err})") from err
+
+
+def read_json(path: Union[str, Path], what: str, error: Type[Exception] = ValueError) -> Any:
+    """The JSON content of ``path``, or ``error`` naming ``what`` the file should be."""
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{what} {path} does not exist.")
+    try:
+        return json.loads(path.read_text(encoding="utf8"))
+    except ValueError as err:
+        raise error(f"{path} is not valid JSON: {err}") from None

@@ -196,7 +196,7 @@ def test_registry_resolves_from_config_without_loading():
     model = registry.resolve(Config().from_str(CONFIG))["model"]
     assert isinstance(model, llama_cpp.LlamaCpp)
     assert model._llm is None  # nothing loaded, llama_cpp not imported by building
-    assert model.context_length == 1024
+    assert model.n_ctx == 1024
     settings = model.settings()
     assert settings["model"] == "qwen2.5-coder-0.5b-instruct"
     assert settings["max_tokens"] == 64 and settings["temperature"] == 0.0

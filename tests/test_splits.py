@@ -106,7 +106,7 @@ def test_split_cli_and_bad_input(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "o" / "train.labels.json").read_text()) == {"PER": "PER"}
     result = runner.invoke(app, ["split", str(tmp_path / "nope.json"), str(tmp_path / "o")])
-    assert result.exit_code == 1 and "not found" in result.output
+    assert result.exit_code == 1 and "does not exist" in result.output
 
 
 def test_biomedical_dev_part_from_real_data(data_dir, tmp_path):

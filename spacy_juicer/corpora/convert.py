@@ -13,10 +13,11 @@ from .conll import read_conll
 from .jsonl import read_jsonl
 from .labelmap import parse_label_map
 from .pubtator import read_pubtator
-from .spans import make_tokenizer_pipeline
+from .spans import make_tokenizer_pipeline, mentions_to_docs
 from .stats import ConversionStats
 
 FORMATS = ("conll", "pubtator", "jsonl", "brat")
+TEXT_READERS = {"pubtator": read_pubtator, "jsonl": read_jsonl}  # (text, mentions, id) records
 PathLike = Union[str, Path]
 
 
@@ -73,16 +74,12 @@ def read_docs(
                 path, nlp.vocab, tag_col=tag_col, sep=sep, scheme=scheme,
                 label_map=mapping, stats=stats,
             )
-        elif fmt == "pubtator":
-            yield from read_pubtator(
-                path, nlp, stats=stats, alignment_mode=alignment_mode, label_map=mapping,
-                sentences=sentences,
-            )
         else:
-            yield from read_jsonl(
-                path, nlp, stats=stats, alignment_mode=alignment_mode, label_map=mapping,
-                sentences=sentences,
-            )
+            for text, mentions, doc_id in TEXT_READERS[fmt](path, stats):
+                yield from mentions_to_docs(
+                    nlp, text, mentions, doc_id=doc_id, stats=stats, alignment_mode=alignment_mode,
+                    label_map=mapping, sentences=sentences, source=str(path),
+                )
 
 
 def convert(

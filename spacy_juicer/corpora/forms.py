@@ -20,7 +20,8 @@ import re
 from pathlib import Path
 from typing import Dict, Mapping, Sequence, Union
 
-from .labels import LabelError, normalize_labels, read_json_file
+from ..records import read_json
+from .labels import LabelError, normalize_labels
 
 FORMS = ("project", "plain", "name")
 Forms = Dict[str, Dict[str, str]]
@@ -114,7 +115,7 @@ def check_forms(forms: Mapping[str, Mapping[str, str]], source: str = "forms") -
 
 def read_forms(path: PathLike) -> Forms:
     """Read a forms file (``{"forms": {...}}``)."""
-    data = read_json_file(path, "Forms file")
+    data = read_json(path, "Forms file", LabelError)
     if not isinstance(data, dict) or "forms" not in data:
         raise LabelError(f"{path} is not a forms file: it needs a top-level 'forms' object.")
     return check_forms(data["forms"], source=str(path))

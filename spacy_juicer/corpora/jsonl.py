@@ -1,16 +1,13 @@
-"""JSONL to spaCy Docs: one ``{"text": ..., "entities": [[start, end, label], ...]}`` per line
-(the derived InLegalNER file); ``"spans": [{"start", "end", "label"}, ...]`` (Prodigy style)
-is read as well. An ``"id"`` field is kept in ``doc.user_data``."""
+"""JSONL gold: one ``{"text": ..., "entities": [[start, end, label], ...]}`` per line (the
+derived InLegalNER file); ``"spans": [{"start", "end", "label"}, ...]`` (Prodigy style) is read
+as well. An ``"id"`` field is kept in ``doc.user_data``. ``convert.read_docs`` makes the Docs."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator, List, Mapping, Optional, Union
+from typing import Iterator, List
 
-from spacy.language import Language
-from spacy.tokens import Doc
-
-from .spans import Mention, mentions_to_docs
+from .spans import Mention, TextRecord
 from .stats import ConversionError, ConversionStats
 
 
@@ -34,19 +31,9 @@ def _mentions(record: dict, path: Path, lineno: int) -> List[Mention]:
     return out
 
 
-def read_jsonl(
-    path: Union[str, Path],
-    nlp: Language,
-    *,
-    stats: Optional[ConversionStats] = None,
-    alignment_mode: str = "split",
-    label_map: Optional[Mapping[str, str]] = None,
-    sentences: bool = False,
-    encoding: str = "utf8",
-) -> Iterator[Doc]:
-    path = Path(path)
-    stats = stats if stats is not None else ConversionStats()
-    with path.open(encoding=encoding) as handle:
+def read_jsonl(path: Path, stats: ConversionStats) -> Iterator[TextRecord]:
+    """Each line's text, mentions and id."""
+    with path.open(encoding="utf8") as handle:
         for lineno, line in enumerate(handle, 1):
             if not line.strip():
                 continue
@@ -56,9 +43,4 @@ def read_jsonl(
                 raise ConversionError(path, lineno, f"invalid JSON: {err}") from None
             if not isinstance(record, dict) or not isinstance(record.get("text"), str):
                 raise ConversionError(path, lineno, 'expected an object with a "text" string')
-            doc_id = record.get("id", f"{path.name}:{lineno}")
-            yield from mentions_to_docs(
-                nlp, record["text"], _mentions(record, path, lineno), doc_id=doc_id,
-                stats=stats, alignment_mode=alignment_mode, label_map=label_map,
-                sentences=sentences, source=str(path),
-            )
+            yield record["text"], _mentions(record, path, lineno), record.get("id", f"{path.name}:{lineno}")

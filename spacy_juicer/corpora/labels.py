@@ -37,17 +37,6 @@ def is_bare_name(text: str) -> bool:
     return 0 < len(words) <= MAX_NAME_WORDS and not _SENTENCE_MARKS.search(text)
 
 
-def read_json_file(path: Union[str, Path], what: str) -> object:
-    """The JSON content of ``path``, or a LabelError naming ``what`` the file should be."""
-    path = Path(path)
-    if not path.is_file():
-        raise LabelError(f"{what} {path} does not exist.")
-    try:
-        return srsly.read_json(path)
-    except ValueError as err:
-        raise LabelError(f"{path} is not valid JSON: {err}") from None
-
-
 def read_labels_file(path: Union[str, Path]) -> Dict[str, str]:
     """Read a labels file: a JSON object or list, or JSONL with one
     ``{"label": ..., "description": ...}`` per line."""

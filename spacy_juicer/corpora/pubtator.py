@@ -1,4 +1,4 @@
-"""PubTator files to spaCy Docs: ``pmid|t|title``, ``pmid|a|abstract``, then one mention per
+"""PubTator gold (``convert.read_docs`` makes the Docs): ``pmid|t|title``, ``pmid|a|abstract``, then one mention per
 line ``pmid<TAB>start<TAB>end<TAB>text<TAB>type[<TAB>id...]`` with character offsets into
 ``title + " " + abstract``; relation lines (``pmid<TAB>CID<TAB>...``) are counted and skipped.
 Each mention's text is checked against the document slice (mismatches are counted).
@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterator, List, Mapping, Optional, Union
+from typing import Iterator, List, Optional
 
-from spacy.language import Language
-from spacy.tokens import Doc
-
-from .spans import Mention, mentions_to_docs
+from .spans import Mention, TextRecord
 from .stats import ConversionError, ConversionStats
 
 _HEADER = re.compile(r"^([^|\t]+)\|([ta])\|(.*)$")
@@ -34,11 +31,10 @@ class _Record:
         return f"{self.title or ''} {self.abstract}"
 
 
-def read_records(path: Union[str, Path], encoding: str = "utf8") -> Iterator[_Record]:
+def read_records(path: Path) -> Iterator[_Record]:
     """Parse a PubTator file into records; malformed lines raise with file and line."""
-    path = Path(path)
     record: Optional[_Record] = None
-    with path.open(encoding=encoding) as handle:
+    with path.open(encoding="utf8") as handle:
         for lineno, raw in enumerate(handle, 1):
             line = raw.rstrip("\r\n")
             if not line.strip():
@@ -83,20 +79,9 @@ def read_records(path: Union[str, Path], encoding: str = "utf8") -> Iterator[_Re
         yield record
 
 
-def read_pubtator(
-    path: Union[str, Path],
-    nlp: Language,
-    *,
-    stats: Optional[ConversionStats] = None,
-    alignment_mode: str = "split",
-    label_map: Optional[Mapping[str, str]] = None,
-    sentences: bool = False,
-    encoding: str = "utf8",
-) -> Iterator[Doc]:
-    """Docs (one per abstract, or per sentence) with gold ents from a PubTator file."""
-    path = Path(path)
-    stats = stats if stats is not None else ConversionStats()
-    for record in read_records(path, encoding=encoding):
+def read_pubtator(path: Path, stats: ConversionStats) -> Iterator[TextRecord]:
+    """Each abstract's text, mentions and PMID (relation lines are counted in ``stats``)."""
+    for record in read_records(path):
         stats.skipped_lines += record.skipped
         if record.title is None and record.abstract is None:
             raise ConversionError(path, record.line, f"document {record.pmid} has no text")
@@ -107,8 +92,4 @@ def read_pubtator(
                     path, m.line, f"offset {m.end} is past the end of document {record.pmid} "
                     f"({len(text)} characters)"
                 )
-        yield from mentions_to_docs(
-            nlp, text, record.mentions, doc_id=record.pmid, stats=stats,
-            alignment_mode=alignment_mode, label_map=label_map, sentences=sentences,
-            source=str(path),
-        )
+        yield text, record.mentions, record.pmid

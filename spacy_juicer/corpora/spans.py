@@ -38,6 +38,9 @@ class Mention:
     line: int = 0
 
 
+TextRecord = Tuple[str, List[Mention], object]  # a text, its mentions and its doc id
+
+
 def make_tokenizer_pipeline(lang: str = "en", sentences: bool = False) -> Language:
     """A blank pipeline: the language's rule-based tokenizer, plus the rule-based sentencizer
     when documents are split into sentences."""

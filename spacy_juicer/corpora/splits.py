@@ -28,7 +28,7 @@ from .convert import read_docs
 from .descriptions import available, load_descriptions
 from .brat import BratStats
 from .forms import name_form, readable_name, write_forms
-from ..records import GOLD_KEY
+from ..records import GOLD_KEY, read_json
 from .stats import ConversionStats
 
 ROLES = ("train", "dev", "test")
@@ -40,13 +40,7 @@ class SplitError(ValueError):
 
 
 def load_split(path: PathLike) -> Dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise SplitError(f"Split file not found: {path}")
-    try:
-        split = json.loads(path.read_text(encoding="utf8"))
-    except json.JSONDecodeError as err:
-        raise SplitError(f"{path} is not valid JSON: {err}") from None
+    split = read_json(path, "Split file", SplitError)
     check_split(split, source=str(path))
     return split
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from .forms import readable_name
-from .labels import LabelError, read_json_file
+from ..records import read_json
+from .labels import LabelError
 
 PathLike = Union[str, Path]
 Views = Dict[str, List[str]]
@@ -109,7 +110,7 @@ def type_views(
 
 def read_views(path: PathLike) -> Views:
     """A views file, or a labels file read as one view per type."""
-    data = read_json_file(path, "Views file")
+    data = read_json(path, "Views file", LabelError)
     if not isinstance(data, dict) or not data:
         raise LabelError(f"{path}: expected {{\"Type\": [\"view\", ...]}} or {{\"Type\": \"description\"}}.")
     out: Views = {}

@@ -158,8 +158,7 @@ def _compute_tokens(model: Model, docs: Sequence[Doc]) -> List[numpy.ndarray]:
     """Per doc, ``(n_tokens, hidden)``: its word pieces' last-layer states mean-pooled per token
     (a token no window reads stays all zero), as the bi-encoder pools them."""
     batches, starts = layer_mix.sentence_batches(model, docs)
-    out, _ = encode_pooled(model, batches, int(starts[-1]), False)
-    out = model.ops.to_numpy(out)
+    out = model.ops.to_numpy(encode_pooled(model, batches, int(starts[-1])))
     return [out[starts[d] : starts[d + 1]] for d in range(len(docs))]
 
 

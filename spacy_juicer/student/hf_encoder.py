@@ -236,7 +236,7 @@ def require_weights(model: Model, what: str) -> None:
 
 def hidden_states(transformer: Any, input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> Tuple[Any, ...]:
     """Every layer's states of one padded batch (embeddings first), in eval mode and without
-    autograd: the frozen mode's lower layers and joined token layers read them."""
+    autograd: the frozen mode's joined token layers read them."""
     import torch
 
     device = transformer.device

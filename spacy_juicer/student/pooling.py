@@ -5,14 +5,14 @@ belong to each scored token (``rows``) and how many (``lengths``). ``pieces2toke
 them into a ``Ragged`` and reduces it with a Thinc pooling layer (``reduce_mean``), as
 spacy-transformers' ``trfs2arrays`` does; its backprop scatters the gradient back onto the
 encoder output. Both architectures pool through it: the cross-encoder per batch
-(``encode_batch``), the bi-encoder into one array (``encode_pooled``).
+(``encode_batch``), the frozen encoder's last layer into one array (``encode_pooled``).
 
 The layer has no weights and is built per call, outside the saved model tree, so pipelines
 saved before it existed load unchanged.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional, Tuple
+from typing import Callable, Iterable, Tuple
 
 from thinc.api import Model, Ops, reduce_mean
 from thinc.types import Floats2d, Floats3d, Ragged
@@ -22,10 +22,9 @@ from .pairs import EncoderBatch
 PoolIn = Tuple[Floats3d, EncoderBatch]
 
 
-def pieces2tokens(ops: Ops, pooling: Optional[Model[Ragged, Floats2d]] = None) -> Model[PoolIn, Floats2d]:
-    """``(encoder output, batch) -> (n_scored_tokens, width)``: each token's pieces pooled."""
-    pooling = pooling if pooling is not None else reduce_mean()
-    layer = Model("pieces2tokens", _pieces2tokens_forward, layers=[pooling])
+def pieces2tokens(ops: Ops) -> Model[PoolIn, Floats2d]:
+    """``(encoder output, batch) -> (n_scored_tokens, width)``: each token's pieces mean-pooled."""
+    layer = Model("pieces2tokens", _pieces2tokens_forward, layers=[reduce_mean()])
     for node in layer.walk():
         node.ops = ops
     return layer
@@ -60,28 +59,13 @@ def encode_batch(
     return pooled, backprop
 
 
-def encode_pooled(
-    model: Model, batches: Iterable[EncoderBatch], n_rows: int, is_train: bool
-) -> Tuple[Floats2d, Callable[[Floats2d], None]]:
-    """Run ``model``'s encoder over ``batches`` and pool each scored row into ``out[batch.dest]``:
-    an ``(n_rows, hidden)`` array (rows no batch fills stay 0) and its backprop."""
+def encode_pooled(model: Model, batches: Iterable[EncoderBatch], n_rows: int) -> Floats2d:
+    """Run ``model``'s encoder over ``batches`` (predicting) and pool each scored row into
+    ``out[batch.dest]``: an ``(n_rows, hidden)`` array (rows no batch fills stay 0)."""
     ops = model.ops
     pool = pieces2tokens(ops)
-    out = None
-    callbacks = []
+    out = ops.alloc2f(n_rows, model.get_ref("encoder").get_dim("nO"))
     for batch in batches:
-        pooled, backprop_batch = encode_batch(model, pool, batch, is_train)
-        if out is None:
-            out = ops.alloc2f(n_rows, pooled.shape[1])
-        dest = ops.xp.asarray(batch.dest)
-        out[dest] = pooled
-        if is_train:
-            callbacks.append((dest, backprop_batch))
-    if out is None:
-        out = ops.alloc2f(n_rows, model.get_ref("encoder").get_dim("nO"))
-
-    def backprop(d_out: Floats2d) -> None:
-        for dest, backprop_batch in callbacks:
-            backprop_batch(d_out[dest])
-
-    return out, backprop
+        pooled, _ = encode_batch(model, pool, batch, False)
+        out[ops.xp.asarray(batch.dest)] = pooled
+    return out

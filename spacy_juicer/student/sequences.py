@@ -20,7 +20,6 @@ class SingleTemplate:
     before: List[int]
     after: List[int]
     type_id: Optional[int]
-    mask_id: int
     pad_id: int
 
     @classmethod
@@ -28,8 +27,7 @@ class SingleTemplate:
         ids = tokenizer.build_inputs_with_special_tokens([SENTINEL_A])
         a = ids.index(SENTINEL_A)
         type_id = 0 if "token_type_ids" in tokenizer.model_input_names else None
-        mask_id = tokenizer.mask_token_id if tokenizer.mask_token_id is not None else tokenizer.unk_token_id
-        return cls(ids[:a], ids[a + 1 :], type_id, int(mask_id), int(tokenizer.pad_token_id or 0))
+        return cls(ids[:a], ids[a + 1 :], type_id, int(tokenizer.pad_token_id or 0))
 
     @property
     def n_special(self) -> int:
@@ -52,7 +50,6 @@ def plan_sentence_batches(
     docs_pieces: Sequence[DocPieces],
     template: SingleTemplate,
     batch_size: int,
-    masks: Optional[Sequence[Optional[numpy.ndarray]]] = None,
 ) -> Iterator[EncoderBatch]:
     """Length-sorted batches of doc windows; ``dest`` is each scored token's global index
     (docs laid out one after another), ``rows`` the flat rows of its pieces."""
@@ -70,10 +67,7 @@ def plan_sentence_batches(
         for _, d, w in chunk:
             pieces = docs_pieces[d]
             start, end = pieces.windows[w]
-            ids = pieces.ids[start:end]
-            if masks is not None and masks[d] is not None:
-                ids = numpy.where(masks[d][start:end], template.mask_id, ids)
-            seqs.append(numpy.concatenate([template.before, ids, template.after]).astype("int64"))
+            seqs.append(numpy.concatenate([template.before, pieces.ids[start:end], template.after]).astype("int64"))
         input_ids, attention, types, seq_len = pad_sequences(seqs, template)
         for i, (_, d, w) in enumerate(chunk):
             tokens, tok_lengths, piece_rows = window_tokens(docs_pieces[d], w)

@@ -13,8 +13,7 @@ Two stores, chosen by the file's suffix, with the same keys and answers:
   torn record never glues the next one onto itself, and shard workers may share the file;
   torn lines are skipped and counted on reading (two records glued by an older writer are
   both read) and dropped from the file before the next append.
-- ``.sqlite`` / ``.db``: an SQLite table in WAL mode, for many workers writing at once
-  (``import_jsonl`` copies a JSONL cache into it).
+- ``.sqlite`` / ``.db``: an SQLite table in WAL mode, for many workers writing at once.
 """
 from __future__ import annotations
 
@@ -171,20 +170,11 @@ class SqliteAnswerCache:
         return iter(rows)
 
     def put(self, key: str, answer: str) -> None:
-        self.put_many([(key, answer)])
-
-    def put_many(self, records: Sequence[Tuple[str, str]]) -> None:
-        if any(not isinstance(answer, str) for _, answer in records):
+        if not isinstance(answer, str):
             raise TypeError("A cached answer is a string.")
         with self._lock:
             with self._db:  # one transaction
-                self._db.executemany("INSERT OR REPLACE INTO answers (key, answer) VALUES (?, ?)", records)
-
-    def import_jsonl(self, path: PathLike) -> int:
-        """Copy the records of a JSONL cache into this one; returns how many were read."""
-        records, self.torn_lines = read_jsonl_records(Path(path))
-        self.put_many(records)
-        return len(records)
+                self._db.execute("INSERT OR REPLACE INTO answers (key, answer) VALUES (?, ?)", (key, answer))
 
     def close(self) -> None:
         with self._lock:

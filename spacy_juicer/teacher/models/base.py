@@ -12,21 +12,11 @@ A model answers ``None`` for a prompt whose call failed; the run records it as a
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Protocol, Tuple, runtime_checkable
+from typing import Any, Dict, Optional, Tuple
 
 
 def new_usage() -> Dict[str, float]:
     return {"calls": 0, "input_tokens": 0, "output_tokens": 0, "seconds": 0.0, "failures": 0}
-
-
-@runtime_checkable
-class TeacherModel(Protocol):
-    name: str
-    usage: Dict[str, float]
-
-    def settings(self) -> Dict[str, Any]: ...
-
-    def __call__(self, prompts: Any) -> Any: ...
 
 
 def answer_text(content: Any) -> Optional[str]:

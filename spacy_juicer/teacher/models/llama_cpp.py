@@ -132,10 +132,6 @@ class LlamaCpp:
             "seed": self.seed,
         }
 
-    @property
-    def context_length(self) -> int:
-        return self.n_ctx
-
     # -- loading -----------------------------------------------------------------------
     def check(self) -> Path:
         """Fail early, with the fix, if llama-cpp-python or the GGUF file is missing."""
