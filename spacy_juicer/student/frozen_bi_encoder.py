@@ -32,7 +32,6 @@ from . import token_layers as layer_mix
 from .feature_store import FeatureStore, feature_key, get_or_compute
 from .frozen_head import build_frozen_head, freeze_parts
 from .inputs import NEG_FILL, ZeroShotInput
-from .pooling import encode_pooled
 from .sequences import SingleTemplate, plan_description_batches
 
 # The store a model reads and writes, by ``Model.id``, kept outside ``model.attrs`` so that it
@@ -154,14 +153,6 @@ def _hidden(model: Model, batch: Any) -> numpy.ndarray:
     return model.ops.to_numpy(hidden).reshape((-1, hidden.shape[-1]))
 
 
-def _compute_tokens(model: Model, docs: Sequence[Doc]) -> List[numpy.ndarray]:
-    """Per doc, ``(n_tokens, hidden)``: its word pieces' last-layer states mean-pooled per token
-    (a token no window reads stays all zero), as the bi-encoder pools them."""
-    batches, starts = layer_mix.sentence_batches(model, docs)
-    out = model.ops.to_numpy(encode_pooled(model, batches, int(starts[-1])))
-    return [out[starts[d] : starts[d + 1]] for d in range(len(docs))]
-
-
 def _compute_descriptions(model: Model, descriptions: Sequence[str]) -> List[numpy.ndarray]:
     """Per description, ``(n_pieces, hidden)``: the states of all its attended positions (their
     mean is what sentence-transformers pools; the pieces serve richer heads)."""
@@ -178,17 +169,14 @@ def _compute_descriptions(model: Model, descriptions: Sequence[str]) -> List[num
 
 
 def token_features(model: Model, docs: Sequence[Doc]) -> List[numpy.ndarray]:
-    """Frozen token vectors of ``docs`` (float16), from the store or computed once: the last
-    layer's, or the ``token_layers`` side by side."""
+    """Frozen token vectors of ``docs`` (float16), from the store or computed once: the
+    ``token_layers`` side by side (``token_layers.compute_tokens``)."""
     fp = fingerprint(model)
     layers = model.attrs.get("token_layers", [-1])
     n_layers = int(model.get_ref("encoder").shims[0]._hfmodel.transformer.config.num_hidden_layers)
     kind = layer_mix.layer_tag(layers, n_layers)
     keys = [feature_key(fp, kind, doc.text, [t.idx for t in doc] + [len(doc.text)]) for doc in docs]
-    if kind == "tokens":
-        compute: Callable = lambda todo: _compute_tokens(model, [docs[i] for i in todo])
-    else:
-        compute = lambda todo: layer_mix.compute_tokens(model, [docs[i] for i in todo], layers)
+    compute = lambda todo: layer_mix.compute_tokens(model, [docs[i] for i in todo], layers)
     return get_or_compute(get_feature_store(model), keys, compute)
 
 

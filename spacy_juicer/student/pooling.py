@@ -5,14 +5,14 @@ belong to each scored token (``rows``) and how many (``lengths``). ``pieces2toke
 them into a ``Ragged`` and reduces it with a Thinc pooling layer (``reduce_mean``), as
 spacy-transformers' ``trfs2arrays`` does; its backprop scatters the gradient back onto the
 encoder output. Both architectures pool through it: the cross-encoder per batch
-(``encode_batch``), the frozen encoder's last layer into one array (``encode_pooled``).
+(``encode_batch``), the frozen encoder per layer (``token_layers.compute_tokens``).
 
 The layer has no weights and is built per call, outside the saved model tree, so pipelines
 saved before it existed load unchanged.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable, Tuple
+from typing import Callable, Tuple
 
 from thinc.api import Model, Ops, reduce_mean
 from thinc.types import Floats2d, Floats3d, Ragged
@@ -57,15 +57,3 @@ def encode_batch(
         bp_hidden(bp_pooled(d_pooled)[0])
 
     return pooled, backprop
-
-
-def encode_pooled(model: Model, batches: Iterable[EncoderBatch], n_rows: int) -> Floats2d:
-    """Run ``model``'s encoder over ``batches`` (predicting) and pool each scored row into
-    ``out[batch.dest]``: an ``(n_rows, hidden)`` array (rows no batch fills stay 0)."""
-    ops = model.ops
-    pool = pieces2tokens(ops)
-    out = ops.alloc2f(n_rows, model.get_ref("encoder").get_dim("nO"))
-    for batch in batches:
-        pooled, _ = encode_batch(model, pool, batch, False)
-        out[ops.xp.asarray(batch.dest)] = pooled
-    return out

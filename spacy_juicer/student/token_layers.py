@@ -1,4 +1,4 @@
-"""Frozen token features from several encoder layers, for the frozen mode (``token_layers``).
+"""Frozen token features from one or several encoder layers, for the frozen mode (``token_layers``).
 
 Why: a sentence-transformer's last layer was trained so that the mean of its states is a good
 sentence vector; what a single token is (its form, its part in the phrase) is clearer in the
@@ -11,7 +11,7 @@ sentence-transformer was trained to make meaningful.
 """
 from __future__ import annotations
 
-from typing import Any, List, Sequence, Tuple
+from typing import Any, List, Sequence
 
 import numpy
 from spacy.tokens import Doc
@@ -61,27 +61,19 @@ def _states(transformer: Any, batch: Any, layers: Sequence[int]) -> numpy.ndarra
     return torch.cat([states[i] for i in layers], dim=-1).float().cpu().numpy()
 
 
-def sentence_batches(model: Model, docs: Sequence[Doc]) -> Tuple[List[Any], numpy.ndarray]:
-    """The docs' word pieces in the encoder's windows, planned into padded batches, and where
-    each doc's tokens start in one flat token array (the last entry: the total). Both ways of
-    computing token features, one layer or several, read the docs so."""
-    pieces, _ = hf_encoder.doc_pieces(model, ZeroShotInput(list(docs), []), False)
-    starts = numpy.concatenate([[0], numpy.cumsum([len(doc) for doc in docs])]).astype("int64")
-    template = hf_encoder.get_template(model, SingleTemplate)
-    return list(plan_sentence_batches(pieces, template, model.attrs["batch_size"])), starts
-
-
 def compute_tokens(model: Model, docs: Sequence[Doc], layers: Sequence[int]) -> List[numpy.ndarray]:
     """Per doc, ``(n_tokens, hidden * len(layers))``: each token's word pieces mean-pooled in
     every chosen layer (a token no window reads stays all zero), windows as the bi-encoder cuts
     them."""
     transformer = model.get_ref("encoder").shims[0]._hfmodel.transformer
     resolved = resolve_layers(layers, int(transformer.config.num_hidden_layers))
-    batches, starts = sentence_batches(model, docs)
+    pieces, _ = hf_encoder.doc_pieces(model, ZeroShotInput(list(docs), []), False)
+    starts = numpy.concatenate([[0], numpy.cumsum([len(doc) for doc in docs])]).astype("int64")
+    template = hf_encoder.get_template(model, SingleTemplate)
     width = int(transformer.config.hidden_size) * len(resolved)
     out = numpy.zeros((int(starts[-1]), width), dtype="float32")
     pool = pieces2tokens(model.ops)
-    for batch in batches:
+    for batch in plan_sentence_batches(pieces, template, model.attrs["batch_size"]):
         states = _states(transformer, batch, resolved)
         pooled, _ = pool((model.ops.asarray3f(states), batch), False)
         out[batch.dest] = model.ops.to_numpy(pooled)
