@@ -137,8 +137,7 @@ def _offsets(path: Path, lineno: int, spec: str, length: int) -> List[Tuple[int,
     return fragments
 
 
-def parse_ann(ann_path: PathLike, text: str, name: Optional[str] = None,
-              encoding: str = "utf8") -> BratDocument:
+def parse_ann(ann_path: PathLike, text: str, name: Optional[str] = None) -> BratDocument:
     """Parse one ``.ann`` file against its text. A malformed line, a duplicate id or a mention
     whose written text is not its slice of ``text`` raises :class:`ConversionError` naming the
     file and the line."""
@@ -146,7 +145,7 @@ def parse_ann(ann_path: PathLike, text: str, name: Optional[str] = None,
     doc = BratDocument(name or path.stem, text, path)
     seen = set()
     triggers = set()
-    with path.open(encoding=encoding) as handle:
+    with path.open(encoding="utf8") as handle:
         for lineno, raw in enumerate(handle, 1):
             line = raw.rstrip("\r\n")
             if not line.strip():
@@ -210,18 +209,17 @@ def parse_ann(ann_path: PathLike, text: str, name: Optional[str] = None,
     return doc
 
 
-def read_document(txt_path: PathLike, ann_path: Optional[PathLike] = None,
-                  encoding: str = "utf8") -> BratDocument:
-    """One brat document from its ``.txt`` (the ``.ann`` beside it unless given)."""
+def read_document(txt_path: PathLike) -> BratDocument:
+    """One brat document from its ``.txt`` and the ``.ann`` beside it."""
     txt_path = Path(txt_path)
-    ann_path = Path(ann_path) if ann_path is not None else txt_path.with_suffix(".ann")
+    ann_path = txt_path.with_suffix(".ann")
     for path in (txt_path, ann_path):
         if not path.is_file():
             raise FileNotFoundError(f"brat file not found: {path}")
     # newline="" keeps "\r\n" as two characters, as brat's offsets count them
-    with txt_path.open(encoding=encoding, newline="") as handle:
+    with txt_path.open(encoding="utf8", newline="") as handle:
         text = handle.read()
-    return parse_ann(ann_path, text, name=txt_path.stem, encoding=encoding)
+    return parse_ann(ann_path, text, name=txt_path.stem)
 
 
 def brat_pairs(path: PathLike, documents: Optional[Sequence[str]] = None) -> List[Path]:
@@ -313,7 +311,6 @@ def read_brat(
     type_from_notes: Optional[str] = None,
     notes_types: Optional[Sequence[str]] = None,
     documents: Optional[Sequence[str]] = None,
-    encoding: str = "utf8",
 ) -> Iterator[Doc]:
     """Docs (one per document, or per sentence) with gold ents and ``spans["gold"]`` from a
     brat folder or one ``.txt``/``.ann`` pair; counts go to ``stats`` (brat's own counts only
@@ -337,7 +334,7 @@ def read_brat(
         nlp.add_pipe(LINE_BREAKS, after="sentencizer")
     wanted = set(notes_types) if notes_types is not None else None
     for txt_path in brat_pairs(path, documents):
-        doc = read_document(txt_path, encoding=encoding)
+        doc = read_document(txt_path)
         counts = stats if isinstance(stats, BratStats) else BratStats()
         counts.skipped_lines += sum(n for k, n in doc.skipped.items() if k != EMPTY_FRAGMENT)
         counts.skipped_kinds.update(doc.skipped)

@@ -55,7 +55,6 @@ def read_sentences(
     tag_col: int = -1,
     sep: Optional[str] = None,
     scheme: str = "auto",
-    encoding: str = "utf8",
 ) -> Iterator[Tuple[int, List[str], List[str]]]:
     """Yield ``(first line number, words, IOB tags)`` per sentence. Malformed lines raise
     :class:`ConversionError` with the file and line number."""
@@ -65,7 +64,7 @@ def read_sentences(
     words: List[str] = []
     tags: List[str] = []
     start = 0
-    with path.open(encoding=encoding) as handle:
+    with path.open(encoding="utf8") as handle:
         for lineno, raw in enumerate(handle, 1):
             line = raw.rstrip("\r\n")
             if not line.strip():
@@ -113,13 +112,12 @@ def read_conll(
     scheme: str = "auto",
     label_map: Optional[Mapping[str, str]] = None,
     stats: Optional[ConversionStats] = None,
-    encoding: str = "utf8",
 ) -> Iterator[Doc]:
     """Docs with gold ``doc.ents`` from a CoNLL file; counts go to ``stats``."""
     path = Path(path)
     stats = stats if stats is not None else ConversionStats()
     for index, (lineno, words, tags) in enumerate(
-        read_sentences(path, tag_col=tag_col, sep=sep, scheme=scheme, encoding=encoding)
+        read_sentences(path, tag_col=tag_col, sep=sep, scheme=scheme)
     ):
         spaces = [True] * len(words)
         spaces[-1] = False

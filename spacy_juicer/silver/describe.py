@@ -73,12 +73,12 @@ def join_views(views: List[Optional[str]]) -> Optional[str]:
     return " ".join(out) or None
 
 
-def load_describer(config_path: PathLike, overrides: Optional[Dict[str, Any]] = None):
+def load_describer(config_path: PathLike):
     """(task, model, config) of a describe config (``[task]`` = Describe.v1, ``[model]``)."""
     from ..teacher.annotate import load_teacher
     from ..teacher.describe import task as _describe  # noqa: F401  (registers Describe.v1)
 
-    return load_teacher(config_path, overrides)
+    return load_teacher(config_path)
 
 
 
@@ -119,11 +119,10 @@ def describe(
     cache_path: Optional[PathLike] = None,
     batch_size: Optional[int] = None,
     progress: bool = True,
-    overrides: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Write ``{"Type": "description"}`` for the types of a silver DocBin; return the run record
     (also written to ``<output>.run.json``, with each type's domains and per-domain answers)."""
-    task, model, config = load_describer(config_path, overrides)
+    task, model, config = load_describer(config_path)
     nlp = spacy.blank("en")
     docs = read_docs(silver_path, nlp.vocab)
     freq, domains = type_domains(docs, default_domain=default_domain)
@@ -178,9 +177,7 @@ def describe_names(
     domain: str = DEFAULT_DOMAIN,
     known: Optional[Dict[str, str]] = None,
     cache_path: Optional[PathLike] = None,
-    batch_size: Optional[int] = None,
     progress: bool = True,
-    overrides: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Descriptions for types a user gives by name only (item 3 of "Meaning, not wording").
 
@@ -213,12 +210,12 @@ def describe_names(
     model: Any = None
     cache_file: Optional[str] = None
     if to_ask and config_path is not None:
-        task, model, _ = load_describer(config_path, overrides)
+        task, model, _ = load_describer(config_path)
         identity = model_identity(model)
         cache = AnswerCache(Path(cache_path) if cache_path else default_cache_path(identity, prefix="describe-"))
         cache_file = str(cache.path)
         views, counts = ask(task, model, cache, [(n, domain) for n in to_ask], spacy.blank("en").vocab,
-                            batch_size=batch_size, progress=progress, desc="describe names")
+                            progress=progress, desc="describe names")
         for name in to_ask:
             answer = views.get((name, domain))
             descriptions[name], sources[name] = (answer, "teacher") if answer else (name, "name")

@@ -14,28 +14,19 @@ It sits beside the component because the component reads the pool (``set_negativ
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Iterable, Optional, Union
+from typing import Dict, Optional, Union
 
 BUILTIN = "builtin"
 NONE = "none"
 BUILTIN_PATH = Path(__file__).with_name("negative_types.json")
 
 
-def load_negative_pool(
-    source: Optional[Union[str, Path]] = BUILTIN, exclude: Iterable[str] = ()
-) -> Dict[str, str]:
-    """``{type: description}`` from ``"builtin"``, ``"none"`` (empty) or a labels file.
-
-    ``exclude`` drops types by name, case-insensitively (e.g. the types being trained, so that
-    a type is never its own negative).
-    """
+def load_negative_pool(source: Optional[Union[str, Path]] = BUILTIN) -> Dict[str, str]:
+    """``{type: description}`` from ``"builtin"``, ``"none"`` (empty) or a labels file."""
     from ..corpora.labels import read_labels_file
 
     if source is None or str(source) == "" or str(source) == BUILTIN:
-        pool = read_labels_file(BUILTIN_PATH)
-    elif str(source) == NONE:
+        return read_labels_file(BUILTIN_PATH)
+    if str(source) == NONE:
         return {}
-    else:
-        pool = read_labels_file(source)
-    drop = {name.casefold() for name in exclude}
-    return {name: text for name, text in pool.items() if name.casefold() not in drop}
+    return read_labels_file(source)

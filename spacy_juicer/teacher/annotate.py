@@ -43,13 +43,13 @@ def register_all() -> None:
     from .universal_ner import task as _universal  # noqa: F401
 
 
-def load_teacher(config_path: PathLike, overrides: Optional[Dict[str, Any]] = None) -> Tuple[Any, Any, Config]:
+def load_teacher(config_path: PathLike) -> Tuple[Any, Any, Config]:
     """(task, model, config) from a config with ``[task]`` and ``[model]`` blocks."""
     register_all()
     path = Path(config_path)
     if not path.exists():
         raise AnnotateError(f"Teacher config {path} does not exist.")
-    config = Config().from_disk(path, overrides=overrides or {})
+    config = Config().from_disk(path)
     for block in ("task", "model"):
         if block not in config:
             raise AnnotateError(f"{path} has no [{block}] block.")
@@ -156,11 +156,10 @@ def annotate(
     sentences: str = "sentencizer",
     batch_size: Optional[int] = None,
     progress: bool = True,
-    overrides: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Annotate ``input_path`` into ``output_path`` and return the run record (also written to
     ``<output>.run.json``)."""
-    task, model, config = load_teacher(config_path, overrides)
+    task, model, config = load_teacher(config_path)
     nlp = spacy.blank(config.get("annotate", {}).get("lang", "en"))
     docs = sentence_docs(input_path, nlp, make_splitter(sentences), Sharding.parse(shard), limit)
     identity = model_identity(model)
