@@ -294,6 +294,9 @@ def calibrate_cmd(
     feature_store: Optional[Path] = typer.Option(
         None, "--feature-store", help="Frozen encoders (FrozenBiEncoder.v1) read and write this feature store: texts training or an earlier run encoded cost nothing"
     ),
+    tolerance: float = typer.Option(
+        0.0, "--tolerance", help="With --seen: the highest threshold whose mean score is within this of the best (0.01: one F point)"
+    ),
 ) -> None:
     """Choose the decision threshold with the best span macro F on held-out types; save the pipeline with it."""
     from .calibration import calibrate
@@ -302,7 +305,7 @@ def calibrate_cmd(
         thresholds = [float(t) for t in (grid or _default_grid()).split(",") if t.strip()]
         result = calibrate(model, data, labels, output, forms=forms, grid=thresholds, limit=limit,
                            batch_size=batch_size, component=component, seen=seen, seen_labels=seen_labels,
-                           seen_forms=seen_forms, feature_store=feature_store)
+                           seen_forms=seen_forms, feature_store=feature_store, tolerance=tolerance)
     except _INPUT_ERRORS as err:
         _fail(err)
     check = "on" if result["check_names"] else "off"
