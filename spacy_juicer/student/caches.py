@@ -16,9 +16,6 @@ from thinc.api import Model, deserialize_attr, serialize_attr
 class RunCache:
     """Base of the caches in attrs: valid for one process, rebuilt on demand."""
 
-    def clear(self) -> None:
-        raise NotImplementedError
-
 
 @serialize_attr.register(RunCache)
 def _serialize_cache(_: RunCache, value: RunCache, name: str, model: Model) -> bytes:
@@ -37,7 +34,3 @@ class DescriptionCache(RunCache):
     def __init__(self) -> None:
         self.ids: Dict[Tuple[str, int], List[int]] = {}
         self.templates: Dict[type, Tuple[int, Any]] = {}
-
-    def clear(self) -> None:
-        self.ids.clear()
-        self.templates.clear()
