@@ -6,7 +6,7 @@ corpora, student), so it is usable from Python and from project.yml alike.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple, Type
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Tuple, Type, TypeVar
 
 import typer
 
@@ -28,6 +28,11 @@ app = typer.Typer(
 # KeyError, any other OSError) is a bug or the machine's trouble and raises with its traceback.
 _PATH_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
 _INPUT_ERRORS = (ValueError, MissingAssetError, *_PATH_ERRORS)
+_FEATURE_STORE_HELP = "Frozen encoders (FrozenBiEncoder) read and write this feature store: texts training or an earlier run encoded cost nothing"
+# the options of every command that asks the teacher
+_CACHE_OPTION = typer.Option(None, "--cache", help="Answer cache file (default: in the user cache, per model and settings)")
+_PROMPT_BATCH_OPTION = typer.Option(None, "--batch-size", help="Prompts per model call (default: the model's concurrency)")
+T = TypeVar("T")
 
 
 def _teacher_errors() -> Tuple[Type[BaseException], ...]:
@@ -40,9 +45,17 @@ def _teacher_errors() -> Tuple[Type[BaseException], ...]:
     return (*_INPUT_ERRORS, ReplayMissingError, LlamaCppMissingError)
 
 
-def _fail(err: BaseException) -> None:
+def _fail(err: BaseException) -> NoReturn:
     typer.secho(f"Error: {err}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
+
+
+def _run(func: Callable[..., T], *args: Any, errors: Tuple[Type[BaseException], ...] = _INPUT_ERRORS, **kwargs: Any) -> T:
+    """``func(*args, **kwargs)``, with one of ``errors`` (bad input) as one line and exit code 1."""
+    try:
+        return func(*args, **kwargs)
+    except errors as err:
+        _fail(err)
 
 
 @app.callback()
@@ -98,11 +111,8 @@ def init_config_cmd(
                "--replay": replay}
     command = ["spacy-juicer", "init-config", name, str(output)]
     command += [str(part) for flag, value in options.items() if value is not None for part in (flag, value)]
-    try:
-        text = init_config(name, output, model=model, force=force, command=shlex.join(command),
-                           model_name=model_name, base_url=base_url, api_key_env=api_key_env, replay=replay)
-    except _INPUT_ERRORS as err:
-        _fail(err)
+    text = _run(init_config, name, output, model=model, force=force, command=shlex.join(command),
+                model_name=model_name, base_url=base_url, api_key_env=api_key_env, replay=replay)
     if str(output) == "-":
         typer.echo(text, nl=False)
     else:
@@ -162,17 +172,13 @@ def convert_cmd(
     seps = {None: None, "tab": "\t", "\\t": "\t", "space": " ", " ": " "}
     if sep not in seps:
         _fail(ValueError(f"--sep must be 'tab' or 'space', not {sep!r}"))
-    try:
-        stats = convert(
-            [input_path], output, fmt, stats_path=stats_path, label_map=label_map,
-            sentences=sentences, alignment_mode=alignment_mode, tag_col=tag_col,
-            sep=seps[sep], scheme=scheme, lang=lang, discontinuous=discontinuous,
-            type_from_notes=type_from_notes,
-            notes_types=[t.strip() for t in notes_types.split(",") if t.strip()]
-            if notes_types else None,
-        )
-    except _INPUT_ERRORS as err:
-        _fail(err)
+    stats = _run(
+        convert, [input_path], output, fmt, stats_path=stats_path, label_map=label_map,
+        sentences=sentences, alignment_mode=alignment_mode, tag_col=tag_col,
+        sep=seps[sep], scheme=scheme, lang=lang, discontinuous=discontinuous,
+        type_from_notes=type_from_notes,
+        notes_types=[t.strip() for t in notes_types.split(",") if t.strip()] if notes_types else None,
+    )
     typer.echo(stats.summary())
     typer.echo(f"Saved {stats.docs} docs to {output}")
 
@@ -191,12 +197,7 @@ def split_cmd(
     """Build a zero-shot split: per part a DocBin in which other parts' types are O."""
     from .corpora.splits import build_split
 
-    try:
-        counts = build_split(
-            config, out_dir, data_dir=data_dir, parts=parts, limit=limit, names_only=names_only
-        )
-    except _INPUT_ERRORS as err:
-        _fail(err)
+    counts = _run(build_split, config, out_dir, data_dir=data_dir, parts=parts, limit=limit, names_only=names_only)
     for name, part in counts["parts"].items():
         ents = ", ".join(f"{k} {v}" for k, v in part["entities"].items()) or "none"
         dropped = ", ".join(f"{k} {v}" for k, v in part["relabelled_O"].items()) or "none"
@@ -224,9 +225,7 @@ def evaluate_cmd(
     threshold: Optional[float] = typer.Option(
         None, "--threshold", help="Decision threshold for this run (default: the pipeline's own)"
     ),
-    feature_store: Optional[Path] = typer.Option(
-        None, "--feature-store", help="Frozen encoders (FrozenBiEncoder.v1) read and write this feature store: texts training or an earlier run encoded cost nothing"
-    ),
+    feature_store: Optional[Path] = typer.Option(None, "--feature-store", help=_FEATURE_STORE_HELP),
     html: Optional[Path] = typer.Option(
         None, "--html", help="Write one self-contained HTML page: scores per type and form, the calibration's threshold curves, mentions drawn with displaCy (missed, spurious, wrong type, wrong edges, correct)"
     ),
@@ -237,18 +236,15 @@ def evaluate_cmd(
     from .evaluation import evaluate, metrics_table, write_metrics
 
     cases = None
-    try:
-        if html is not None:
-            from .reporting import ErrorCases, require_matplotlib
+    if html is not None:
+        from .reporting import ErrorCases, require_matplotlib
 
-            require_matplotlib()
-            cases = ErrorCases(per_group=html_samples, seed=seed)
-        metrics = evaluate(
-            model, data, labels, forms=forms, batch_size=batch_size, limit=limit, names_only=names_only,
-            component=component, name=name, threshold=threshold, feature_store=feature_store, on_predicted=cases,
-        )
-    except _INPUT_ERRORS as err:
-        _fail(err)
+        _run(require_matplotlib)
+        cases = _run(ErrorCases, per_group=html_samples, seed=seed)
+    metrics = _run(
+        evaluate, model, data, labels, forms=forms, batch_size=batch_size, limit=limit, names_only=names_only,
+        component=component, name=name, threshold=threshold, feature_store=feature_store, on_predicted=cases,
+    )
     import shlex
     import sys
 
@@ -260,10 +256,7 @@ def evaluate_cmd(
     if html is not None and cases is not None:
         from .reporting import write_report
 
-        try:
-            page, seconds = write_report(metrics, cases, html)
-        except _PATH_ERRORS as err:
-            _fail(err)
+        page, seconds = _run(write_report, metrics, cases, html, errors=_PATH_ERRORS)
         typer.echo(f"Saved {page} (built in {seconds:.1f} s)")
 
 
@@ -291,9 +284,7 @@ def calibrate_cmd(
     ),
     seen_labels: Optional[Path] = typer.Option(None, "--seen-labels", help="Labels file of --seen's types"),
     seen_forms: Optional[Path] = typer.Option(None, "--seen-forms", help="Forms file of --seen's types"),
-    feature_store: Optional[Path] = typer.Option(
-        None, "--feature-store", help="Frozen encoders (FrozenBiEncoder.v1) read and write this feature store: texts training or an earlier run encoded cost nothing"
-    ),
+    feature_store: Optional[Path] = typer.Option(None, "--feature-store", help=_FEATURE_STORE_HELP),
     tolerance: float = typer.Option(
         0.0, "--tolerance", help="With --seen: the highest threshold whose mean score is within this of the best (0.01: one F point)"
     ),
@@ -301,13 +292,10 @@ def calibrate_cmd(
     """Choose the decision threshold with the best span macro F on held-out types; save the pipeline with it."""
     from .calibration import calibrate
 
-    try:
-        thresholds = [float(t) for t in (grid or _default_grid()).split(",") if t.strip()]
-        result = calibrate(model, data, labels, output, forms=forms, grid=thresholds, limit=limit,
-                           batch_size=batch_size, component=component, seen=seen, seen_labels=seen_labels,
-                           seen_forms=seen_forms, feature_store=feature_store, tolerance=tolerance)
-    except _INPUT_ERRORS as err:
-        _fail(err)
+    thresholds = _run(lambda: [float(t) for t in (grid or _default_grid()).split(",") if t.strip()])
+    result = _run(calibrate, model, data, labels, output, forms=forms, grid=thresholds, limit=limit,
+                  batch_size=batch_size, component=component, seen=seen, seen_labels=seen_labels,
+                  seen_forms=seen_forms, feature_store=feature_store, tolerance=tolerance)
     check = "on" if result["check_names"] else "off"
     for name, part in ([("unseen", result["unseen"]), ("seen", result["seen"])] if "seen" in result else [("", result)]):
         # each part's curve with check_names as chosen for the whole (a part alone may prefer the other)
@@ -332,10 +320,7 @@ def report_cmd(
     """Compare several evaluation runs side by side in one Markdown table."""
     from .evaluation import report
 
-    try:
-        table = report(metrics)
-    except _INPUT_ERRORS as err:
-        _fail(err)
+    table = _run(report, metrics)
     typer.echo(table)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -347,21 +332,17 @@ def annotate_cmd(
     input_path: Path = typer.Argument(..., help="JSONL {\"text\": ...} (e.g. pubmed-raw-combined/abstracts.jsonl), plain text (a document per line) or a DocBin"),
     output: Path = typer.Argument(..., help="Raw teacher DocBin (.spacy); the run record goes to <output>.run.json"),
     config: Path = typer.Option(config_path("teacher.cfg"), "--config", "-c", help="spacy-llm config with \\[task] and \\[model] sections"),
-    cache: Optional[Path] = typer.Option(None, "--cache", help="Answer cache file (default: in the user cache, per model and settings)"),
+    cache: Optional[Path] = _CACHE_OPTION,
     limit: int = typer.Option(0, "--limit", help="Annotate only the first N sentences (0 = all)"),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: annotate the i-th of n shards (by document)"),
     sentences: str = typer.Option("sentencizer", "--sentences", help="sentencizer | en_core_web_sm | none"),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Prompts per model call (default: the model's concurrency)"),
+    batch_size: Optional[int] = _PROMPT_BATCH_OPTION,
 ) -> None:
     """Label raw sentences with an LLM through spacy-llm; resumable (cached answers), shardable."""
     from .teacher.annotate import annotate
 
-    errors = _teacher_errors()
-    try:
-        record = annotate(input_path, output, config, cache_path=cache, limit=limit, shard=shard,
-                          sentences=sentences, batch_size=batch_size)
-    except errors as err:
-        _fail(err)
+    record = _run(annotate, input_path, output, config, cache_path=cache, limit=limit, shard=shard,
+                  sentences=sentences, batch_size=batch_size, errors=_teacher_errors())
     typer.echo(
         f"{record['sentences']} sentences -> {output}: {record['calls']} prompts asked "
         f"({record['requests']} requests, retries {record['retries'] or 'none'}), {record['cache_hits']} cache hits, "
@@ -429,18 +410,14 @@ def describe_cmd(
     top_domains: int = typer.Option(2, "--top-domains", help="Describe each type in its k most frequent domains (JUICER: 2)"),
     limit: int = typer.Option(0, "--limit", help="Only the N most frequent types (0 = all)"),
     default_domain: str = typer.Option(DEFAULT_DOMAIN, "--default-domain", help="Domain of sentences without one"),
-    cache: Optional[Path] = typer.Option(None, "--cache", help="Answer cache file (default: in the user cache, per model and settings)"),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Prompts per model call (default: the model's concurrency)"),
+    cache: Optional[Path] = _CACHE_OPTION,
+    batch_size: Optional[int] = _PROMPT_BATCH_OPTION,
 ) -> None:
     """Ask the LLM what each silver type is in its top domains; write the type descriptions."""
     from .silver.describe import describe
 
-    errors = _teacher_errors()
-    try:
-        record = describe(silver, output, config, top_k=top_domains, limit=limit, default_domain=default_domain,
-                          cache_path=cache, batch_size=batch_size)
-    except errors as err:
-        _fail(err)
+    record = _run(describe, silver, output, config, top_k=top_domains, limit=limit, default_domain=default_domain,
+                  cache_path=cache, batch_size=batch_size, errors=_teacher_errors())
     typer.echo(
         f"{record['types']} types, {record['queries']} questions -> {output}: {record['calls']} calls, "
         f"{record['cache_hits']} cache hits, statuses {record['statuses']}, "
@@ -457,7 +434,7 @@ def describe_names_cmd(
     domain: str = typer.Option(DEFAULT_DOMAIN, "--domain", help="The domain the types are asked about: 'In <domain>, what is <name>?'"),
     known: Optional[Path] = typer.Option(None, "--known", help="Labels file of types the model was trained on (e.g. describe's corpus/descriptions.json): a name found there takes its description, with no call"),
     no_teacher: bool = typer.Option(False, "--no-teacher", help="Ask no LLM: names not in --known stay bare names"),
-    cache: Optional[Path] = typer.Option(None, "--cache", help="Answer cache file (default: in the user cache, per model and settings)"),
+    cache: Optional[Path] = _CACHE_OPTION,
 ) -> None:
     """Describe types given by name only: from the trained types' descriptions, else by the teacher (cached)."""
     from .corpora.labels import read_labels_file
@@ -470,13 +447,9 @@ def describe_names_cmd(
         raise typer.BadParameter("give the type names, then the labels file to write (a .json file)"
                                  + (f"; the last argument is {str(output)!r}" if output is not None else ""),
                                  param_hint="NAMES... OUTPUT")
-    errors = _teacher_errors()
-    try:
-        known_labels = read_labels_file(known) if known is not None else None
-        record = describe_names(names, output, None if no_teacher else config, domain=domain, known=known_labels,
-                                cache_path=cache)
-    except errors as err:
-        _fail(err)
+    known_labels = _run(read_labels_file, known) if known is not None else None
+    record = _run(describe_names, names, output, None if no_teacher else config, domain=domain, known=known_labels,
+                  cache_path=cache, errors=_teacher_errors())
     for name in record["names"]:
         typer.echo(f"{name} [{record['sources'][name]}]: {record['descriptions'][name]}")
     typer.echo(f"{len(record['names'])} names -> {output}: {record['calls']} calls, {record['cache_hits']} cache hits")
@@ -495,11 +468,8 @@ def views_cmd(
     """Many views of every type (answers, one-liners, examples from its own mentions, names) for KP and KF."""
     from .silver.views import build_views
 
-    try:
-        counts = build_views(corpus, descriptions, output, run_record=run_record, short=short,
-                             spans_key=spans_key or None, n_examples=examples)
-    except _INPUT_ERRORS as err:
-        _fail(err)
+    counts = _run(build_views, corpus, descriptions, output, run_record=run_record, short=short,
+                  spans_key=spans_key or None, n_examples=examples)
     typer.echo(
         f"{counts['types']} types, {counts['views']} views ({counts['views_per_type']} a type; "
         f"{counts['types_with_examples']} with examples from their mentions) -> {output}"
@@ -520,10 +490,7 @@ def stats_cmd(
     out = output or legacy_output  # --out DIR: the earlier spelling
     if out is None:
         raise typer.BadParameter("give the folder to write after the silver DocBin", param_hint="OUTPUT_DIR")
-    try:
-        stats = write_stats(silver, out, descriptions, top=top)
-    except _INPUT_ERRORS as err:
-        _fail(err)
+    stats = _run(write_stats, silver, out, descriptions, top=top)
     m = stats["mentions_per_sentence"]
     band = stats["type_bands"][0]
     typer.echo(

@@ -196,5 +196,5 @@ def test_split_types_reads_split_files_through_the_checked_reader(tmp_path):
                      ' "b": {"role": "test", "types": ["GENE"], "sources": [{"path": "y"}]}}}')
     with pytest.raises(CriticError, match="both train and test"):
         split_types(leaky)
-    with pytest.raises(CriticError, match="not found"):
+    with pytest.raises(CriticError, match="does not exist"):
         split_types(tmp_path / "missing.json")
