@@ -461,14 +461,13 @@ def views_cmd(
     descriptions: Path = typer.Argument(..., help="Labels file of the types: describe's output, or <part>.labels.json"),
     output: Path = typer.Argument(..., help="Views file to write: {\"Type\": [\"view\", ...]}"),
     run_record: Optional[Path] = typer.Option(None, "--run", help="describe's run record (<descriptions>.run.json): one view per domain's answer"),
-    short: Optional[Path] = typer.Option(None, "--short", help="Labels file of one-line definitions (e.g. the teacher's)"),
     spans_key: str = typer.Option("silver", "--spans-key", help="Mentions from doc.spans[KEY] (else doc.ents)"),
     examples: int = typer.Option(3, "--examples", help="Mentions shown per example view"),
 ) -> None:
     """Many views of every type (answers, one-liners, examples from its own mentions, names) for KP and KF."""
     from .silver.views import build_views
 
-    counts = _run(build_views, corpus, descriptions, output, run_record=run_record, short=short,
+    counts = _run(build_views, corpus, descriptions, output, run_record=run_record,
                   spans_key=spans_key or None, n_examples=examples)
     typer.echo(
         f"{counts['types']} types, {counts['views']} views ({counts['views_per_type']} a type; "

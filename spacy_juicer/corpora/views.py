@@ -6,8 +6,7 @@ F1 with our file's description and 0.0 with a user's plain sentence). Users writ
 own way, or only name it. So training draws, per step and per type, one of several views:
 
 * ``answer``: the teacher's description (one per domain it was asked in, and their join);
-* ``short``: a one-line definition (the first sentence of an answer, or the teacher's short
-  definition when asked for one);
+* ``short``: a one-line definition (the first sentence of an answer);
 * ``examples``: a definition or the name followed by examples taken from the type's own
   mentions, in plain words ("..., such as aspirin or cisplatin") or quoted after "e.g.";
 * ``name``: the bare name, in lower case, in the plural.
@@ -80,13 +79,12 @@ def type_views(
     answers: Sequence[str] = (),
     *,
     mentions: Sequence[str] = (),
-    short: Optional[str] = None,
     n_examples: int = 3,
 ) -> List[str]:
     """Every view of one type, without repeats, the most informative first."""
     spoken = readable_name(name)
     views: List[str] = [a for a in answers if a]
-    definition = short or (first_sentence(answers[0]) if answers else None)
+    definition = first_sentence(answers[0]) if answers else None
     if definition:
         views.append(definition)
     for skip in (0, n_examples):

@@ -40,7 +40,6 @@ def build_views(
     output: PathLike,
     *,
     run_record: Optional[PathLike] = None,
-    short: Optional[PathLike] = None,
     spans_key: Optional[str] = SILVER_KEY,
     n_examples: int = 3,
 ) -> Dict[str, Any]:
@@ -53,10 +52,9 @@ def build_views(
             if label in answers:
                 domain_views = [v for v in info.get("views", []) if v]
                 answers[label] = domain_views + [a for a in answers[label] if a not in domain_views]
-    shorts = read_labels_file(short) if short is not None else {}
     mentions = corpus_mentions(corpus, spans_key)
     views: Views = {
-        label: type_views(label, answers[label], mentions=mentions.get(label, []), short=shorts.get(label),
+        label: type_views(label, answers[label], mentions=mentions.get(label, []),
                           n_examples=n_examples)
         for label in labels
     }
