@@ -21,7 +21,7 @@ import random
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Mapping, Sequence, Union
 
 from .forms import readable_name
 from ..records import read_json
