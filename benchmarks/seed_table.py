@@ -66,7 +66,8 @@ def main(
             "/".join(f"{100 * run['test-jnlpba']['ents_per_type'].get(t, {}).get('f', 0.0):.1f}" for t in ("DNA", "RNA"))
             for run in runs.values()
         ]
-        thresholds = [f"{run[PARTS[0]]['threshold']:g}/{run[PARTS[0]].get('name_threshold') or 0:g}" for run in runs.values()]
+        chosen = [run[PARTS[0]].get("component", run[PARTS[0]]) for run in runs.values()]
+        thresholds = [f"{c['threshold']:g}/{c.get('name_threshold') or 0:g}" for c in chosen]
         rows.append(f"| {label} | {', '.join(runs)} | " + " | ".join(cells) + f" | {', '.join(dna_rna)} | {', '.join(thresholds)} |")
         per_seed.append(f"| {label} | " + " | ".join(seed_cells) + " |")
     lines = [

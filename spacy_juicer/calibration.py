@@ -222,30 +222,18 @@ def tune_threshold(
     return {**found, "data": str(data), "labels": source}
 
 
-def top_of_plateau(curve: Mapping[str, float], tolerance: float = 0.0) -> float:
-    """The highest threshold of ``curve`` scoring within ``tolerance`` of its best. Dev curves
-    are often flat over a wide range, where the argmax is a coin toss between thresholds that
-    score very differently on test data; the highest of the near-best is the most precise."""
-    if tolerance < 0:
-        raise ValueError(f"tolerance must be >= 0, not {tolerance}")
-    best = max(curve.values())
-    return max(float(t) for t, score in curve.items() if score >= best - tolerance)
-
-
-def tune_joint(nlp, unseen: Dict[str, Any], seen: Dict[str, Any], tolerance: float = 0.0,
-               **options: Any) -> Dict[str, Any]:
+def tune_joint(nlp, unseen: Dict[str, Any], seen: Dict[str, Any], **options: Any) -> Dict[str, Any]:
     """The threshold with the best mean score over unseen dev types and held-out seen types
-    (each dict: ``data`` and ``labels`` or ``forms``, as :func:`tune_threshold` takes; the
-    highest threshold within ``tolerance`` of the best: :func:`top_of_plateau`), with both
-    curves and their mean; likewise the names' threshold, and whether to read described types
-    by name too (``check_names``: on when its best mean beats the best without it). Each part
-    holds its check by name to its own names' threshold."""
+    (each dict: ``data`` and ``labels`` or ``forms``, as :func:`tune_threshold` takes; ties: the
+    higher threshold), with both curves and their mean; likewise the names' threshold, and
+    whether to read described types by name too (``check_names``: on when its best mean beats
+    the best without it). Each part holds its check by name to its own names' threshold."""
     parts = {"unseen": tune_threshold(nlp, **unseen, **options), "seen": tune_threshold(nlp, **seen, **options)}
 
     def best_of_mean(curves: List[Mapping[str, float]]) -> Tuple[float, Dict[str, float]]:
         grid = list(curves[0])
         mean = {t: sum(c[t] for c in curves) / len(curves) for t in grid}
-        return top_of_plateau(mean, tolerance), mean
+        return float(max(grid, key=lambda t: (mean[t], float(t)))), mean
 
     found: Dict[str, Any] = {"metric": parts["unseen"]["metric"], "name_threshold": None}
     by_check = {check: best_of_mean([p["scores_by_check"][check] for p in parts.values()]) for check in ("off", "on")}
@@ -260,9 +248,7 @@ def tune_joint(nlp, unseen: Dict[str, Any], seen: Dict[str, Any], tolerance: flo
     return {
         **found,
         "rule": "best mean of the unseen dev types' and the held-out seen types' scores"
-        + (f" (the highest within {tolerance:g})" if tolerance else "")
         + ("; bare names apart" if found["name_threshold"] is not None else ""),
-        "tolerance": tolerance,
         "n_docs": parts["unseen"]["n_docs"] + parts["seen"]["n_docs"],
         **parts,
     }
@@ -278,22 +264,16 @@ def calibrate(
     seen_labels: Optional[PathLike] = None,
     seen_forms: Optional[PathLike] = None,
     feature_store: Optional[PathLike] = None,
-    tolerance: float = 0.0,
     **options: Any,
 ) -> Dict[str, Any]:
     """Tune the threshold of ``model`` on ``data`` (and on ``seen``, held-out sentences of the
-    trained types, when given; ``tolerance``: :func:`tune_joint`) and save the pipeline with it
-    to ``output`` (the component's saved settings carry it, so ``spacy.load`` and ``spacy
-    package`` keep it). ``feature_store``: a frozen encoder's store
-    (``evaluation.load_pipeline``); the saved pipeline has none."""
+    trained types, when given) and save the pipeline with it to ``output`` (the component's
+    saved settings carry it, so ``spacy.load`` and ``spacy package`` keep it). ``feature_store``:
+    a frozen encoder's store (``evaluation.load_pipeline``); the saved pipeline has none."""
     if seen is not None and (seen_labels is None) == (seen_forms is None):
         raise EvaluationError(
             "--seen: give its types' descriptions: either a labels file or a forms file (--seen-labels / --seen-forms)."
         )
-    if tolerance and seen is None:
-        raise EvaluationError("--tolerance applies to the mean of unseen and seen types: give --seen too.")
-    if tolerance < 0:
-        raise EvaluationError(f"--tolerance must be >= 0, not {tolerance}.")
     nlp = load_pipeline(model, feature_store)
     if seen is None:
         result = tune_threshold(nlp, data, labels, **options)
@@ -303,7 +283,6 @@ def calibrate(
             nlp,
             {"data": data, "labels": labels, "forms": forms},
             {"data": seen, "labels": seen_labels, "forms": seen_forms},
-            tolerance=tolerance,
             **options,
         )
     name = find_component(nlp, options.get("component"))

@@ -285,9 +285,6 @@ def calibrate_cmd(
     seen_labels: Optional[Path] = typer.Option(None, "--seen-labels", help="Labels file of --seen's types"),
     seen_forms: Optional[Path] = typer.Option(None, "--seen-forms", help="Forms file of --seen's types"),
     feature_store: Optional[Path] = typer.Option(None, "--feature-store", help=_FEATURE_STORE_HELP),
-    tolerance: float = typer.Option(
-        0.0, "--tolerance", help="With --seen: the highest threshold whose mean score is within this of the best (0.01: one F point)"
-    ),
 ) -> None:
     """Choose the decision threshold with the best span macro F on held-out types; save the pipeline with it."""
     from .calibration import calibrate
@@ -295,7 +292,7 @@ def calibrate_cmd(
     thresholds = _run(lambda: [float(t) for t in (grid or _default_grid()).split(",") if t.strip()])
     result = _run(calibrate, model, data, labels, output, forms=forms, grid=thresholds, limit=limit,
                   batch_size=batch_size, component=component, seen=seen, seen_labels=seen_labels,
-                  seen_forms=seen_forms, feature_store=feature_store, tolerance=tolerance)
+                  seen_forms=seen_forms, feature_store=feature_store)
     check = "on" if result["check_names"] else "off"
     for name, part in ([("unseen", result["unseen"]), ("seen", result["seen"])] if "seen" in result else [("", result)]):
         # each part's curve with check_names as chosen for the whole (a part alone may prefer the other)

@@ -146,31 +146,3 @@ def test_calibrate_with_seen_types_needs_their_descriptions(tmp_path):
     data = tmp_path / "seen.spacy"
     with pytest.raises(EvaluationError, match="either a labels file or a forms file"):
         calibrate(tmp_path / "no-model", data, None, tmp_path / "out", forms=None, seen=data)
-
-
-def test_top_of_plateau_takes_the_highest_threshold_near_the_best():
-    from spacy_juicer.calibration import top_of_plateau
-
-    # a flat dev curve: the argmax (0.1) and the most precise near-best threshold (0.6) differ
-    curve = {"0.05": 0.379, "0.1": 0.379, "0.5": 0.372, "0.6": 0.3765, "0.7": 0.3688, "0.9": 0.246}
-    assert top_of_plateau(curve) == 0.1
-    assert top_of_plateau(curve, 0.005) == 0.6
-    assert top_of_plateau(curve, 0.02) == 0.7
-    with pytest.raises(ValueError):
-        top_of_plateau(curve, -0.01)
-
-
-def test_calibrate_with_a_tolerance_keeps_the_highest_near_best(trained_nlp, tmp_path):
-    from spacy_juicer.calibration import calibrate
-
-    data, labels = write_gold(tmp_path)
-    model = tmp_path / "model"
-    trained_nlp.to_disk(model)
-    grid = (0.1, 0.3, 0.5, 0.7, 0.9)
-    found = calibrate(model, data, labels, tmp_path / "calibrated", grid=grid, seen=data, seen_labels=labels,
-                      tolerance=1.0)
-    # every threshold is within 1.0 of the best: the highest one is kept, and saved
-    assert found["threshold"] == 0.9 and found["tolerance"] == 1.0
-    assert spacy.load(tmp_path / "calibrated").get_pipe("zero_shot_ner").cfg["threshold"] == 0.9
-    with pytest.raises(EvaluationError):
-        calibrate(model, data, labels, tmp_path / "c2", grid=grid, tolerance=0.01)
