@@ -7,7 +7,8 @@
 #   bash benchmarks/user_finetune.sh NAME SCHEDULE SEED UPDATES [spacy train overrides...]
 # Needs a finished `spacy project run all` in ROOT (default "."): its packaged pipeline
 # (training/kf/model-calibrated), splits and, for SCHEDULE=all, its silver data.
-# Writes runs/finetune-NAME/{before,after}-<part>.json and times.txt. FS: a feature store.
+# Writes runs/finetune-NAME/{before,after,after-package-threshold}-<part>.json and times.txt.
+# FS: a feature store.
 set -euo pipefail
 NAME=$1; SCHEDULE=$2; SEED=$3; UPDATES=$4; shift 4
 cd "$(dirname "$0")/.."
@@ -32,13 +33,14 @@ labels = srsly.read_json(sys.argv[1])
 srsly.write_json(sys.argv[2], {'Disease': labels['Disease']})
 " "$S/train.labels.json" "$OUT/ncbi.labels.json"
 
-score() {  # score MODEL WHEN
+score() {  # score MODEL WHEN [evaluate options]
+  local model=$1 when=$2; shift 2
   for part in test-bc2gm test-jnlpba seen-bc5cdr-test; do
-    [ -f "$OUT/$2-$part.json" ] || $PY -m spacy_juicer evaluate "$1" "$S/$part.spacy" --forms "$S/$part.forms.json" \
-      --limit 500 --name "$2/$part" --output "$OUT/$2-$part.json" --feature-store "$FS" > "$OUT/eval-$2-$part.log" 2>&1
+    [ -f "$OUT/$when-$part.json" ] || $PY -m spacy_juicer evaluate "$model" "$S/$part.spacy" --forms "$S/$part.forms.json" \
+      --limit 500 --name "$when/$part" --output "$OUT/$when-$part.json" --feature-store "$FS" "$@" > "$OUT/eval-$when-$part.log" 2>&1
   done
-  [ -f "$OUT/$2-ncbi-test.json" ] || $PY -m spacy_juicer evaluate "$1" "$OUT/ncbi-test.spacy" --labels "$OUT/ncbi.labels.json" \
-    --limit 500 --name "$2/ncbi-test" --output "$OUT/$2-ncbi-test.json" --feature-store "$FS" > "$OUT/eval-$2-ncbi.log" 2>&1
+  [ -f "$OUT/$when-ncbi-test.json" ] || $PY -m spacy_juicer evaluate "$model" "$OUT/ncbi-test.spacy" --labels "$OUT/ncbi.labels.json" \
+    --limit 500 --name "$when/ncbi-test" --output "$OUT/$when-ncbi-test.json" --feature-store "$FS" "$@" > "$OUT/eval-$when-ncbi.log" 2>&1
 }
 score "$PACKAGE" before
 start=$(date +%s)
@@ -50,4 +52,7 @@ $PY -m spacy train spacy_juicer/configs/kf.cfg --output "$OUT/train" --gpu-id -1
   "${silver[@]}" --paths.feature_store "$FS" --corpora.dev.limit 300 --training.max_steps "$UPDATES" \
   "$@" > "$OUT/train.log" 2>&1
 echo "train_s $(( $(date +%s) - start ))" > "$OUT/times.txt"
+# the threshold spacy train chose on the user's devel (a seen type alone), and the package's own
 score "$OUT/train/model-last" after
+package_threshold=$($PY -c "import spacy, sys; print(spacy.load(sys.argv[1]).get_pipe('zero_shot_ner').cfg['threshold'])" "$PACKAGE")
+score "$OUT/train/model-last" after-package-threshold --threshold "$package_threshold"
