@@ -67,13 +67,8 @@ def read_sentences(
     with path.open(encoding="utf8") as handle:
         for lineno, raw in enumerate(handle, 1):
             line = raw.rstrip("\r\n")
-            if not line.strip():
-                if words:
-                    yield start, words, tags
-                words, tags = [], []
-                continue
-            cols = _split(line, sep)
-            if cols[0].startswith(DOCSTART):
+            cols = _split(line, sep) if line.strip() else []
+            if not cols or cols[0].startswith(DOCSTART):  # a blank line or -DOCSTART- ends a sentence
                 if words:
                     yield start, words, tags
                 words, tags = [], []
