@@ -98,9 +98,7 @@ def load_gold(path: PathLike, vocab, limit: int = 0) -> List[Doc]:
 
     try:
         docs = load_docbin(path, vocab)
-    except FileNotFoundError as err:
-        raise EvaluationError(str(err)) from None
-    except ValueError as err:
+    except (FileNotFoundError, ValueError) as err:
         raise EvaluationError(str(err)) from None
     if limit:
         docs = docs[:limit]

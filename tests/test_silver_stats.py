@@ -63,3 +63,6 @@ def test_stats_command_writes_files(tmp_path):
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
     bad = CliRunner().invoke(app, ["stats", str(tmp_path / "missing.spacy"), str(out)])
     assert bad.exit_code == 1 and "does not exist" in bad.output
+    missing = tmp_path / "missing.json"
+    bad = CliRunner().invoke(app, ["stats", str(silver), str(out), "--descriptions", str(missing)])
+    assert bad.exit_code == 1 and "missing.json does not exist" in bad.output

@@ -37,7 +37,7 @@ def require_matplotlib() -> None:
         ) from None
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed; savefig(format="svg") picks the SVG backend
@@ -71,7 +71,7 @@ def prf_chart(
     """Span P, R and F per description form: a panel for the macro average over the types and
     one per type; the worst form (by the evaluation's metric) leads and is marked in red, as
     is each panel's lowest F."""
-    plt = _pyplot()
+    plt = pyplot()
     forms = list(by_form)
     if worst in by_form:
         forms = [worst] + [f for f in forms if f != worst]
@@ -144,7 +144,7 @@ def threshold_chart(calibration: Mapping[str, Any], used: Optional[float] = None
     """F by threshold as ``calibrate`` measured it: per part, the curve it chose on (the worst
     description form where it had several) bold, each form thin, the chosen threshold (and the
     bare names' own, when set) marked; ``used``: this evaluation's threshold, when another."""
-    plt = _pyplot()
+    plt = pyplot()
     check = "on" if calibration.get("check_names") else "off"
     chosen = float(calibration["threshold"])
     names = calibration.get("name_threshold")

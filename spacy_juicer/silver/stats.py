@@ -16,7 +16,9 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import srsly
 from spacy.tokens import Doc
 
+from ..corpora.labels import read_labels_file
 from ..records import RECORD_KEY, SILVER_KEY
+from ..reporting.charts import pyplot
 from .critic import read_docs
 from .describe import normalize_domain
 
@@ -138,11 +140,7 @@ def markdown(stats: Dict[str, Any], title: str = "Silver corpus") -> str:
 
 def plot_long_tail(stats: Dict[str, Any], path: Path) -> None:
     """Rank/frequency of the types on log-log axes, with the top-1% share."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     freqs = list(stats["type_frequencies"].values())
     ranks = list(range(1, len(freqs) + 1))
     top = stats["type_bands"][0]
@@ -170,11 +168,7 @@ def plot_long_tail(stats: Dict[str, Any], path: Path) -> None:
 
 
 def plot_top_domains(stats: Dict[str, Any], path: Path, top: int = 20) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rows = stats["top_domains"][:top][::-1]
     fig, ax = plt.subplots(figsize=(6.4, max(2.4, 0.32 * len(rows) + 1.2)), dpi=120)
     ax.barh([r["domain"] for r in rows], [r["sentences"] for r in rows], color="#2ca02c")
@@ -191,22 +185,12 @@ def plot_top_domains(stats: Dict[str, Any], path: Path, top: int = 20) -> None:
     plt.close(fig)
 
 
-def read_descriptions(path: PathLike) -> Dict[str, str]:
-    """A labels file (contract 4): ``{"Type": "description"}`` or JSONL ``{"label", "description"}``."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"Descriptions file {path} does not exist.")
-    from ..corpora.labels import read_labels_file  # the one reader of labels files
-
-    return read_labels_file(path)
-
-
 def write_stats(silver_path: PathLike, out_dir: PathLike, descriptions_path: Optional[PathLike] = None, top: int = 20) -> Dict[str, Any]:
     """stats.json, stats.md, type_frequencies.png and top_domains.png in ``out_dir``."""
     docs = read_docs(silver_path)
     descriptions = None
     if descriptions_path is not None:
-        descriptions = read_descriptions(descriptions_path)
+        descriptions = read_labels_file(descriptions_path)
     stats = corpus_stats(docs, descriptions, top=top)
     stats["input"] = str(silver_path)
     out = Path(out_dir)
