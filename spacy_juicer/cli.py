@@ -426,7 +426,6 @@ def describe_cmd(
 def describe_names_cmd(
     names: List[str] = typer.Argument(None, metavar="NAMES", help="Type names, as you would give them to the pipeline (e.g. gene drug \"cell line\")", show_default=False),
     output: Optional[Path] = typer.Argument(None, metavar="OUTPUT", help="Labels file to write (.json): {\"name\": \"description\"}, for --labels or set_labels", show_default=False),
-    legacy_output: Optional[Path] = typer.Option(None, "--output", "-o", hidden=True),
     config: Optional[Path] = typer.Option(config_path("describe_short.cfg"), "--config", "-c", help="spacy-llm config of the describer (\\[task] Describe.v1 and \\[model])"),
     domain: str = typer.Option(DEFAULT_DOMAIN, "--domain", help="The domain the types are asked about: 'In <domain>, what is <name>?'"),
     known: Optional[Path] = typer.Option(None, "--known", help="Labels file of types the model was trained on (e.g. describe's corpus/descriptions.json): a name found there takes its description, with no call"),
@@ -438,8 +437,6 @@ def describe_names_cmd(
     from .silver.describe import describe_names
 
     names = list(names or [])
-    if legacy_output is not None:  # -o FILE, the earlier spelling: every argument is a name
-        names, output = names + ([str(output)] if output is not None else []), legacy_output
     if output is None or output.suffix != ".json" or not names:
         raise typer.BadParameter("give the type names, then the labels file to write (a .json file)"
                                  + (f"; the last argument is {str(output)!r}" if output is not None else ""),

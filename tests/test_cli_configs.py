@@ -178,11 +178,11 @@ def test_earlier_output_spellings_still_work(tmp_path):
     result = invoke("stats", missing, "--out", tmp_path / "stats")
     assert result.exit_code == 1 and "missing.spacy" in result.output and "does not exist" in result.output
     labels = tmp_path / "labels.json"
-    result = invoke("describe-names", "gene", "-o", labels, "--no-teacher")
-    assert result.exit_code == 0, result.output
-    assert json.loads(labels.read_text()) == {"gene": "gene"}
     result = invoke("describe-names", "gene", "cell line", labels, "--no-teacher")
     assert result.exit_code == 0 and list(json.loads(labels.read_text())) == ["gene", "cell line"]
+    # describe-names' -o FILE spelling is gone: the labels file is the last argument
+    result = invoke("describe-names", "gene", "-o", labels, "--no-teacher")
+    assert result.exit_code == 2 and "-o" in result.output
     # the labels file comes last: a forgotten one is a usage error, not a file named after a type
     result = invoke("describe-names", "gene", "drug", "--no-teacher")
     assert result.exit_code == 2 and "'drug'" in result.output and not Path("drug").exists()
