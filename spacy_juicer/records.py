@@ -12,7 +12,7 @@ is a clear error).
 """
 import json
 from pathlib import Path
-from typing import Any, List, Type, Union
+from typing import Any, List, Optional, Type, Union
 
 RECORD_KEY = "juicer"
 RAW_KEY = "llm_raw"
@@ -34,6 +34,11 @@ def load_docbin(path: Union[str, Path], vocab: Any = None) -> List[Any]:
         return list(DocBin().from_disk(path).get_docs(vocab))
     except Exception as err:  # srsly/msgpack errors are cryptic
         raise ValueError(f"{path} is not a spaCy DocBin (.spacy) ({type(err).__name__}: {err})") from err
+
+
+def mention_spans(doc: Any, key: Optional[str] = SILVER_KEY) -> List[Any]:
+    """The mentions of a doc: ``doc.spans[key]``, else (no key, or no such group) ``doc.ents``."""
+    return list(doc.spans[key]) if key and key in doc.spans else list(doc.ents)
 
 
 def read_json(path: Union[str, Path], what: str, error: Type[Exception] = ValueError) -> Any:

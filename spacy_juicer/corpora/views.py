@@ -96,14 +96,8 @@ def type_views(
             quoted = ", ".join(f"'{m}'" for m in shown)
             views.append(f"{definition.rstrip('.')}, e.g. {quoted}.")
     views += [name, spoken, plural(spoken)]
-    out: List[str] = []
-    seen = set()
-    for view in views:
-        view = " ".join(view.split())
-        if view and view not in seen:
-            seen.add(view)
-            out.append(view)
-    return out
+    spaced = (" ".join(view.split()) for view in views)
+    return list(dict.fromkeys(view for view in spaced if view))
 
 
 def read_views(path: PathLike) -> Views:

@@ -373,13 +373,11 @@ def critic_docs(docs: Sequence[Doc], options: Optional[CriticOptions] = None, pr
 
 
 def _dedupe(mentions: List[_Mention]) -> List[_Mention]:
-    seen: Set[Tuple[int, int, str]] = set()
-    out = []
+    """The first mention of each (start, end, label), in order."""
+    first: Dict[Tuple[int, int, str], _Mention] = {}
     for m in mentions:
-        if (m.start, m.end, m.label) not in seen:
-            seen.add((m.start, m.end, m.label))
-            out.append(m)
-    return out
+        first.setdefault((m.start, m.end, m.label), m)
+    return list(first.values())
 
 
 def _annotate_mentions(items: List[_Item], nlp: Optional[Language], junk_pos: Set[str], batch_size: int, progress: bool) -> Set[int]:

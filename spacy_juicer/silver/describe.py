@@ -22,7 +22,7 @@ import spacy
 import srsly
 from spacy.tokens import Doc
 
-from ..records import DEFAULT_DOMAIN, RECORD_KEY, SILVER_KEY
+from ..records import DEFAULT_DOMAIN, RECORD_KEY, SILVER_KEY, mention_spans
 from ..teacher.cache import AnswerCache, default_cache_path
 from ..teacher.models.base import model_identity
 from ..teacher.runner import run_counts, run_llm
@@ -46,7 +46,7 @@ def type_domains(docs: List[Doc], key: str = SILVER_KEY, default_domain: str = D
     freq: Counter = Counter()
     domains: Dict[str, Counter] = defaultdict(Counter)
     for doc in docs:
-        spans = list(doc.spans[key]) if key in doc.spans else list(doc.ents)
+        spans = mention_spans(doc, key)
         domain = normalize_domain(doc.user_data.get(RECORD_KEY, {}).get("domain")) or default_domain
         for label in {s.label_ for s in spans}:
             domains[label][domain] += 1

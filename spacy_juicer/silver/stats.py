@@ -17,7 +17,7 @@ import srsly
 from spacy.tokens import Doc
 
 from ..corpora.labels import read_labels_file
-from ..records import RECORD_KEY, SILVER_KEY
+from ..records import RECORD_KEY, mention_spans
 from ..reporting.charts import pyplot
 from .critic import read_docs
 from .describe import normalize_domain
@@ -25,10 +25,6 @@ from .describe import normalize_domain
 PathLike = Union[str, Path]
 # JUICER's frequency bands: top 1%, 2%-10%, 11%-100% of the ranked types.
 BANDS = ((0.0, 0.01, "top 1%"), (0.01, 0.10, "2%-10%"), (0.10, 1.0, "11%-100%"))
-
-
-def _spans(doc: Doc):
-    return list(doc.spans[SILVER_KEY]) if SILVER_KEY in doc.spans else list(doc.ents)
 
 
 def summarize(values: Sequence[float]) -> Dict[str, float]:
@@ -73,7 +69,7 @@ def corpus_stats(docs: Sequence[Doc], descriptions: Optional[Dict[str, str]] = N
     no_domain = 0
     ents = 0
     for doc in docs:
-        spans = _spans(doc)
+        spans = mention_spans(doc)
         per_sentence.append(len(spans))
         ents += len(doc.ents)
         types.update(s.label_ for s in spans)

@@ -17,7 +17,7 @@ import srsly
 
 from ..corpora.labels import read_labels_file
 from ..corpora.views import Views, type_views, write_views
-from ..records import SILVER_KEY
+from ..records import SILVER_KEY, mention_spans
 from .critic import read_docs
 
 PathLike = Union[str, Path]
@@ -28,8 +28,7 @@ def corpus_mentions(path: PathLike, spans_key: Optional[str] = SILVER_KEY) -> Di
     nlp = spacy.blank("en")
     out: Dict[str, List[str]] = defaultdict(list)
     for doc in read_docs(path, nlp.vocab):
-        spans = doc.spans[spans_key] if spans_key and spans_key in doc.spans else doc.ents
-        for span in spans:
+        for span in mention_spans(doc, spans_key):
             out[span.label_].append(span.text)
     return out
 

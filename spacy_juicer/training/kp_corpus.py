@@ -17,16 +17,17 @@ import logging
 import random
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Dict, Iterator, List, Mapping, Optional, Union
 
 from spacy.language import Language
-from spacy.tokens import Doc, DocBin, Span
+from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from spacy.util import filter_spans, registry
 
 from ..corpora.doc_labels import set_doc_labels
 from ..corpora.labels import LabelError, read_labels_file
 from ..corpora.views import read_views
+from ..records import mention_spans
 
 logger = logging.getLogger("spacy_juicer.kp")
 # A step draws its types in proportion to the square root of their mention counts, so that in a
@@ -93,9 +94,9 @@ class KnowledgePretrainingCorpus:
             self._by_type: Dict[str, List[int]] = defaultdict(list)
             counts: Dict[str, int] = defaultdict(int)
             for i, doc in enumerate(docs):
-                for label in {s.label_ for s in self._spans(doc)}:
+                for label in {s.label_ for s in mention_spans(doc, self.spans_key)}:
                     self._by_type[label].append(i)
-                for s in self._spans(doc):
+                for s in mention_spans(doc, self.spans_key):
                     counts[s.label_] += 1
             described = set(self.descriptions)
             self.types = sorted(t for t in self._by_type if t in described and counts[t] >= self.min_type_count)
@@ -108,11 +109,6 @@ class KnowledgePretrainingCorpus:
             logger.info("KP reader: %d silver docs, %d described types", len(docs), len(self.types))
         return self._docs
 
-    def _spans(self, doc: Doc) -> Sequence[Span]:
-        if self.spans_key and self.spans_key in doc.spans:
-            return doc.spans[self.spans_key]
-        return doc.ents
-
     # -- steps
     def draw_step(self) -> Dict:
         """A new step: its types, its docs and its negative types."""
@@ -121,7 +117,7 @@ class KnowledgePretrainingCorpus:
         doc_ids = sorted({i for t in chosen for i in self._by_type[t]})
         if len(doc_ids) > self.max_docs_per_step:
             doc_ids = sorted(self.rng.sample(doc_ids, self.max_docs_per_step))
-        mentioned = {s.label_ for i in doc_ids for s in self._spans(self._docs[i])}
+        mentioned = {s.label_ for i in doc_ids for s in mention_spans(self._docs[i], self.spans_key)}
         absent = [t for t in self.types if t not in mentioned and t not in chosen]
         negatives = self.rng.sample(absent, min(self.negatives_per_step, len(absent)))
         return {"types": chosen, "negatives": negatives, "docs": doc_ids}
@@ -156,7 +152,7 @@ class KnowledgePretrainingCorpus:
             silver = docs[i]
             reference = silver.copy()
             reference.spans.clear()
-            reference.ents = filter_spans([s for s in self._spans(silver) if s.label_ in keep])
+            reference.ents = filter_spans([s for s in mention_spans(silver, self.spans_key) if s.label_ in keep])
             if self.views is not None:
                 labels = {t: self._view(t) for t in step_types}
             set_doc_labels(reference, labels)
