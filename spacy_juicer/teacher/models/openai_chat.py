@@ -324,7 +324,4 @@ def make_openai_chat(
     price: [USD per 1k input tokens, USD per 1k output tokens] for the run record's cost."""
     if price is not None and (len(price) != 2 or any(p < 0 for p in price)):
         raise ValueError(f"OpenAIChat price is [USD per 1k input tokens, USD per 1k output tokens], not {price}.")
-    return OpenAIChat(
-        model, base_url, api_key_env, concurrency, timeout, max_retries,
-        temperature, max_tokens, stop, system, tuple(price) if price else None,
-    )
+    return OpenAIChat(**locals())  # every argument, by name
