@@ -260,12 +260,6 @@ def evaluate_cmd(
         typer.echo(f"Saved {page} (built in {seconds:.1f} s)")
 
 
-def _default_grid() -> str:
-    from .calibration import THRESHOLDS as THRESHOLD_GRID
-
-    return ",".join(str(t) for t in THRESHOLD_GRID)
-
-
 @app.command("calibrate")
 def calibrate_cmd(
     model: str = typer.Argument(..., help="Pipeline folder or package with zero_shot_ner"),
@@ -287,9 +281,9 @@ def calibrate_cmd(
     feature_store: Optional[Path] = typer.Option(None, "--feature-store", help=_FEATURE_STORE_HELP),
 ) -> None:
     """Choose the decision threshold with the best span macro F on held-out types; save the pipeline with it."""
-    from .calibration import calibrate
+    from .calibration import THRESHOLDS, calibrate
 
-    thresholds = _run(lambda: [float(t) for t in (grid or _default_grid()).split(",") if t.strip()])
+    thresholds = _run(lambda: [float(t) for t in grid.split(",") if t.strip()]) if grid else THRESHOLDS
     result = _run(calibrate, model, data, labels, output, forms=forms, grid=thresholds, limit=limit,
                   batch_size=batch_size, component=component, seen=seen, seen_labels=seen_labels,
                   seen_forms=seen_forms, feature_store=feature_store)

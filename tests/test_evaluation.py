@@ -215,3 +215,22 @@ def test_bare_names_are_decided_at_their_own_threshold(trained_nlp):
         with ner.using(threshold=0.6):
             assert ner.cfg["name_threshold"] is None and ner.threshold_for("chemical") == 0.6
     assert (ner.cfg["threshold"], ner.cfg.get("name_threshold")) == own
+
+
+@needs_minilm
+def test_calibrate_cli_tries_the_default_grid_or_the_given_one(saved_model, labels_file, tmp_path):
+    import spacy
+
+    from spacy_juicer.calibration import THRESHOLDS
+
+    data = gold_docbin(tmp_path / "gold.spacy", spacy.blank("en"))
+    for grid, expected in ((None, THRESHOLDS), ("0.3, 1.0", (0.3, 1.0))):
+        out = tmp_path / f"calibrated-{grid is None}"
+        args = ["calibrate", str(saved_model), str(data), str(out), "--labels", str(labels_file), "--limit", "3"]
+        result = runner.invoke(app, args + (["--grid", grid] if grid else []))
+        assert result.exit_code == 0, result.output
+        scores = spacy.load(out).meta["juicer"]["calibration"]["scores"]
+        assert set(scores) == {str(t) for t in expected}
+    result = runner.invoke(app, ["calibrate", str(saved_model), str(data), str(tmp_path / "x"),
+                                 "--labels", str(labels_file), "--grid", "0.3,high"])
+    assert result.exit_code == 1 and "high" in result.output
