@@ -124,19 +124,10 @@ def score_zero_shot_ner(
     tok_micro = _micro(sum(tokens.values(), PRFScore()))
     span_macro = _averages(span_per_type)
     tok_macro = _averages(tok_per_type)
+    # ents_p, ents_r, ents_f (span micro), span_macro_p ... tok_micro_p ... tok_macro_f
+    averages = {"ents": span_micro, "span_macro": span_macro, "tok_micro": tok_micro, "tok_macro": tok_macro}
     return {
-        "ents_p": span_micro["p"],
-        "ents_r": span_micro["r"],
-        "ents_f": span_micro["f"],
-        "span_macro_p": span_macro["p"],
-        "span_macro_r": span_macro["r"],
-        "span_macro_f": span_macro["f"],
-        "tok_micro_p": tok_micro["p"],
-        "tok_micro_r": tok_micro["r"],
-        "tok_micro_f": tok_micro["f"],
-        "tok_macro_p": tok_macro["p"],
-        "tok_macro_r": tok_macro["r"],
-        "tok_macro_f": tok_macro["f"],
+        **{f"{name}_{k}": scores[k] for name, scores in averages.items() for k in ("p", "r", "f")},
         "ents_per_type": span_per_type,
         "tok_per_type": tok_per_type,
     }
