@@ -247,3 +247,22 @@ def test_one_description_alone_tags_only_its_own_type(trained_nlp):
     chemicals = {ent.text for doc in docs for ent in doc.ents}
     assert tagged <= 1, f"{tagged} of {len(diseases)} disease mentions tagged as Chemical"
     assert {"Aspirin", "metformin", "Cisplatin"} <= chemicals
+
+
+def test_gold_comes_from_gold_spans_key_when_set():
+    from spacy.tokens import Span
+    from spacy.training import Example
+    from thinc.api import Model
+
+    from spacy_juicer.student.pipeline_component import ZeroShotNER
+
+    nlp = spacy.blank("en")
+    reference = nlp("Aspirin treats headache")
+    reference.spans["gold"] = [Span(reference, 0, 1, "Drug"), Span(reference, 0, 3, "Claim")]
+    reference.ents = [Span(reference, 2, 3, "Symptom")]
+    example = Example(nlp.make_doc(reference.text), reference)
+    model = Model("unused", lambda model, X, is_train: (X, lambda dY: dY))
+    from_spans = ZeroShotNER(nlp.vocab, model, gold_spans_key="gold")
+    assert from_spans._aligned_gold(example) == [(0, 1, "Drug"), (0, 3, "Claim")]
+    assert ZeroShotNER(nlp.vocab, model)._aligned_gold(example) == [(2, 3, "Symptom")]
+    assert ZeroShotNER(nlp.vocab, model, gold_spans_key="other")._aligned_gold(example) == []

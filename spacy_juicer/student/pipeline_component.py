@@ -33,6 +33,7 @@ from .decoding import decode_exclusive, decode_overlapping
 from .loss import check_balance, loss_and_grads
 from .name_check import join, with_names
 from .negatives import BUILTIN, load_negative_pool
+from .scorer import doc_spans
 from .span_edges import token_kinds
 from .step_types import choose_types
 
@@ -305,7 +306,7 @@ class ZeroShotNER(TrainablePipe):
             known = normalize_labels(labels, source=f"{self.name} initialize labels")
         seen: List[str] = []
         for example in islice(get_examples(), 10_000):
-            for span in self._gold_spans(example.reference):
+            for span in doc_spans(example.reference, self.cfg["gold_spans_key"]):
                 if span.label_ not in known and span.label_ not in seen:
                     seen.append(span.label_)
         if seen:
@@ -485,14 +486,8 @@ class ZeroShotNER(TrainablePipe):
         numpy.fill_diagonal(weights, 1.0)
         return weights
 
-    def _gold_spans(self, doc: Doc) -> Sequence[Span]:
-        key = self.cfg["gold_spans_key"]
-        if key is None:
-            return doc.ents
-        return doc.spans[key] if key in doc.spans else []
-
     def _aligned_gold(self, example: Example) -> List[Tuple[int, int, str]]:
-        spans = self._gold_spans(example.reference)
+        spans = doc_spans(example.reference, self.cfg["gold_spans_key"])
         aligned = example.get_aligned_spans_y2x(spans, allow_overlap=True)
         return [(s.start, s.end, s.label_) for s in aligned]
 

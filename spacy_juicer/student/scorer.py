@@ -47,7 +47,7 @@ Prf = Dict[str, float]
 _ZERO: Prf = {"p": 0.0, "r": 0.0, "f": 0.0}
 
 
-def _spans(doc: Doc, key: Optional[str], wanted: Optional[Set[str]]) -> List[Span]:
+def doc_spans(doc: Doc, key: Optional[str], wanted: Optional[Set[str]] = None) -> List[Span]:
     """``doc.ents`` (``key`` None) or ``doc.spans[key]``, only the ``wanted`` types."""
     if key is None:
         spans: Iterable[Span] = doc.ents
@@ -102,8 +102,8 @@ def score_zero_shot_ner(
     for eg in examples:
         if eg.predicted is eg.reference and gold_key != spans_key:
             eg = Example(eg.predicted.copy(), eg.reference)
-        gold = spans_of[id(eg.reference)] = _spans(eg.reference, gold_key, wanted)
-        pred = spans_of[id(eg.predicted)] = _spans(eg.predicted, spans_key, wanted)
+        gold = spans_of[id(eg.reference)] = doc_spans(eg.reference, gold_key, wanted)
+        pred = spans_of[id(eg.predicted)] = doc_spans(eg.predicted, spans_key, wanted)
         scored.append(eg)
         gold_tokens = _token_sets(gold)
         pred_tokens = _token_sets(eg.get_aligned_spans_x2y(pred, allow_overlap=True))
