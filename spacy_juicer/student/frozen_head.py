@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, Dict, Iterator, Sequence, Tuple
 
-from thinc.api import ArgsKwargs, Model, PyTorchShim, PyTorchWrapper_v2, torch2xp, xp2torch
+from thinc.api import ArgsKwargs, Model, PyTorchShim, PyTorchWrapper_v2, xp2torch
 
 # The head's parts that a later training may hold fixed (``freeze_parts``): "types" is the
 # description side (the type MLP), "tokens" the sentence side (input map, BiLSTM, token and
@@ -85,23 +85,12 @@ def _convert_inputs(model: Model, X: Tuple[Any, Any, Any], is_train: bool) -> Tu
     return ArgsKwargs(args=args, kwargs={}), lambda d_inputs: X
 
 
-def _convert_outputs(model: Model, inputs_outputs: Any, is_train: bool) -> Tuple[Any, Callable]:
-    _, output = inputs_outputs
-    Y = torch2xp(output)
-
-    def backprop(dY: Any) -> ArgsKwargs:
-        return ArgsKwargs(args=(output,), kwargs={"grad_tensors": xp2torch(dY)})
-
-    return Y, backprop
-
-
 def build_frozen_head(width: int = 256, lstm_depth: int = 1, dropout: float = 0.1) -> Model:
     """The head as a Thinc model: ``(tokens (B, T, nT), lengths (B,), description pieces (K, P, nI),
     their counts (K,))`` to logits ``(B, T, K, 2)``."""
     wrapped = PyTorchWrapper_v2(
         _module(width, lstm_depth, dropout),
-        convert_inputs=_convert_inputs,
-        convert_outputs=_convert_outputs,
+        convert_inputs=_convert_inputs,  # the logits and their gradient: Thinc's default conversion
     )
     wrapped.shims[0] = AveragingPyTorchShim(wrapped.shims[0]._model)
     # nI: a description piece's width (the encoder's); nT: a token's (wider with token_layers)
