@@ -48,7 +48,7 @@ def loss_and_grads(
     synonyms). ``negative_weight`` scales every negative entry.
     """
     import torch
-    from thinc.api import torch2xp, xp2torch
+    from thinc.api import to_numpy, torch2xp, xp2torch
 
     check_balance(balance)
     keep = [i for i, out in enumerate(outputs) if out.ndim == 3 and out.shape[0] and out.shape[1]]
@@ -56,7 +56,7 @@ def loss_and_grads(
     if not keep:
         return 0.0, grads
     logits = [xp2torch(outputs[i], requires_grad=True) for i in keep]
-    truths = [torch.as_tensor(numpy.asarray(_to_numpy(targets[i])), dtype=torch.long, device=logits[0].device)
+    truths = [torch.as_tensor(to_numpy(targets[i]), dtype=torch.long, device=logits[0].device)
               for i in keep]
     matrix = None
     if other_type_weights is not None:
@@ -112,10 +112,6 @@ def _per_type_loss(x: Any, truth: Any, negative_weight: float, other_type_weight
     negatives = negatives / negatives.sum(dim=0, keepdim=True).clamp(min=1e-9)
     w = (y / y.sum(dim=0, keepdim=True).clamp(min=1.0) + negative_weight * negatives) / k
     return binary_cross_entropy_with_logits(margin, y, weight=w.detach(), reduction="sum")
-
-
-def _to_numpy(array: Any) -> numpy.ndarray:
-    return array.get() if hasattr(array, "get") else numpy.asarray(array)
 
 
 def _zeros_like(array: Any) -> Any:
