@@ -466,18 +466,14 @@ def views_cmd(
 @app.command("stats")
 def stats_cmd(
     silver: Path = typer.Argument(..., help="Silver DocBin written by 'critic'"),
-    output: Optional[Path] = typer.Argument(None, metavar="OUTPUT_DIR", help="Folder for stats.json, stats.md and the PNG plots", show_default=False),
-    legacy_output: Optional[Path] = typer.Option(None, "--out", "-o", hidden=True),
+    output: Path = typer.Argument(..., metavar="OUTPUT_DIR", help="Folder for stats.json, stats.md and the PNG plots"),
     descriptions: Optional[Path] = typer.Option(None, "--descriptions", help="Labels file of 'describe' (description lengths)"),
     top: int = typer.Option(20, "--top", help="How many top types and domains to list"),
 ) -> None:
     """Corpus statistics of a silver DocBin (JUICER Table 3.4) with long-tail and top-domain plots."""
     from .silver.stats import write_stats
 
-    out = output or legacy_output  # --out DIR: the earlier spelling
-    if out is None:
-        raise typer.BadParameter("give the folder to write after the silver DocBin", param_hint="OUTPUT_DIR")
-    stats = _run(write_stats, silver, out, descriptions, top=top)
+    stats = _run(write_stats, silver, output, descriptions, top=top)
     m = stats["mentions_per_sentence"]
     band = stats["type_bands"][0]
     typer.echo(

@@ -165,18 +165,19 @@ def test_one_output_convention():
 
     for name, command in typer.main.get_command(app).commands.items():
         for param in command.params:
-            if getattr(param, "hidden", False):
-                continue
             assert "--out" not in param.opts, name
             if "--output" in param.opts:
                 assert not param.required and "-o" in param.opts, name
 
 
-def test_earlier_output_spellings_still_work(tmp_path):
-    # stats takes --out DIR as its output folder: the run gets as far as reading the silver file
+def test_output_is_the_last_argument(tmp_path):
+    # stats writes the folder given after the silver file: the run gets as far as reading it
     missing = tmp_path / "missing.spacy"
-    result = invoke("stats", missing, "--out", tmp_path / "stats")
+    result = invoke("stats", missing, tmp_path / "stats")
     assert result.exit_code == 1 and "missing.spacy" in result.output and "does not exist" in result.output
+    # the earlier --out DIR spelling is gone
+    result = invoke("stats", missing, "--out", tmp_path / "stats")
+    assert result.exit_code == 2
     labels = tmp_path / "labels.json"
     result = invoke("describe-names", "gene", "cell line", labels, "--no-teacher")
     assert result.exit_code == 0 and list(json.loads(labels.read_text())) == ["gene", "cell line"]
