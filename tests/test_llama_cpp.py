@@ -196,6 +196,10 @@ def test_registry_resolves_from_config_without_loading():
     model = registry.resolve(Config().from_str(CONFIG))["model"]
     assert isinstance(model, llama_cpp.LlamaCpp)
     assert model._llm is None  # nothing loaded, llama_cpp not imported by building
+    # spacy-llm shards a long doc's prompt by the model's context length, read through this protocol
+    from spacy_llm.ty import ModelWithContextLength
+
+    assert isinstance(model, ModelWithContextLength) and model.context_length == 1024
     assert model.n_ctx == 1024
     settings = model.settings()
     assert settings["model"] == "qwen2.5-coder-0.5b-instruct"

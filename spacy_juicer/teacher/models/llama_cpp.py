@@ -132,6 +132,12 @@ class LlamaCpp:
             "seed": self.seed,
         }
 
+    @property
+    def context_length(self) -> int:
+        """spacy-llm's ``ModelWithContextLength`` hook: with it, a task that supports sharding
+        splits a doc whose prompt would not fit the model's context instead of sending it whole."""
+        return self.n_ctx
+
     # -- loading -----------------------------------------------------------------------
     def check(self) -> Path:
         """Fail early, with the fix, if llama-cpp-python or the GGUF file is missing."""
