@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_utils import RESULTS, header, write_json  # noqa: E402
+from bench_utils import RESULTS, header, portable, write_json  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 
@@ -42,7 +42,7 @@ def main() -> None:
     if done.returncode != 0:
         sys.stderr.write(done.stderr)
         raise SystemExit(f"the README block failed (rc {done.returncode})")
-    write_json(args.output, {**header(), "root": str(args.root.resolve()), "code": code,
+    write_json(args.output, {**header(), "root": portable(str(args.root.resolve())), "code": code,
                              "stdout": done.stdout, "stderr": done.stderr})
 
 
