@@ -10,9 +10,10 @@
 and the readers of a DocBin and of a JSON file that every stage uses (a missing or broken file
 is a clear error).
 """
-import json
 from pathlib import Path
 from typing import Any, List, Optional, Type, Union
+
+import srsly
 
 RECORD_KEY = "juicer"
 RAW_KEY = "llm_raw"
@@ -47,6 +48,6 @@ def read_json(path: Union[str, Path], what: str, error: Type[Exception] = ValueE
     if not path.is_file():
         raise error(f"{what} {path} does not exist.")
     try:
-        return json.loads(path.read_text(encoding="utf8"))
+        return srsly.read_json(path)
     except ValueError as err:
         raise error(f"{path} is not valid JSON: {err}") from None

@@ -283,9 +283,11 @@ def make_llama_cpp(
     ``n_threads = 0`` uses the physical cores (llama.cpp's own default); a number overrides it. ``check`` verifies at build
     time that llama-cpp-python and the GGUF file are there (the weights load on first use).
     ``prefill`` moves the prompt's last line (``Domain:``) into the assistant's turn."""
-    settings = dict(locals())  # every argument but ``check`` is a setting of the model, by name
-    del settings["check"]
-    llm = LlamaCpp(**{**settings, "n_threads": n_threads or None})
+    llm = LlamaCpp(
+        model, n_ctx=n_ctx, n_threads=n_threads or None, n_batch=n_batch, max_tokens=max_tokens,
+        temperature=temperature, stop=stop, system=system, prompt_lookup=prompt_lookup,
+        reuse_prefix=reuse_prefix, prefill=prefill, seed=seed, verbose=verbose,
+    )
     if check:
         llm.check()
     return llm

@@ -324,4 +324,8 @@ def make_openai_chat(
     price: [USD per 1k input tokens, USD per 1k output tokens] for the run record's cost."""
     if price is not None and (len(price) != 2 or any(p < 0 for p in price)):
         raise ValueError(f"OpenAIChat price is [USD per 1k input tokens, USD per 1k output tokens], not {price}.")
-    return OpenAIChat(**locals())  # every argument, by name
+    return OpenAIChat(
+        model=model, base_url=base_url, api_key_env=api_key_env, concurrency=concurrency, timeout=timeout,
+        max_retries=max_retries, temperature=temperature, max_tokens=max_tokens, stop=stop, system=system,
+        price=price,
+    )
