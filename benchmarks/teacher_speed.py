@@ -3,14 +3,12 @@
 Settings compared on the same sentences (the answers of each are compared with the baseline's):
   reuse      llama.cpp keeps the KV cache of the prompt prefix shared by all calls (default)
   noreuse    the evaluated tokens are forgotten before each call (the whole prompt is re-read)
-  lookupK    reuse + prompt-lookup decoding: K draft tokens copied from the prompt, verified
-             in one batch (mentions are copied from the sentence, so drafts are often right)
   maxtokM    reuse with max_tokens = M
 The first call of each setting (it evaluates the whole prefix) is reported separately.
 
 Usage:
   python benchmarks/teacher_speed.py --models qwen2.5-coder-0.5b-instruct \
-      --tasks spacy_juicer.OpenNER.v1 --variants reuse,noreuse,lookup2 -n 20
+      --tasks spacy_juicer.OpenNER.v1 --variants reuse,noreuse -n 20
 """
 from __future__ import annotations
 
@@ -34,7 +32,7 @@ TASK_ARGS = {
 
 
 def parse_variant(name: str) -> Dict[str, Any]:
-    if "+" in name:  # e.g. threads1+lookup2
+    if "+" in name:  # e.g. threads1+noreuse
         merged: Dict[str, Any] = {}
         for part in name.split("+"):
             merged.update(parse_variant(part))
@@ -43,13 +41,11 @@ def parse_variant(name: str) -> Dict[str, Any]:
         return {}
     if name == "noreuse":
         return {"reuse_prefix": False}
-    if name.startswith("lookup"):
-        return {"prompt_lookup": int(name[len("lookup"):])}
     if name.startswith("maxtok"):
         return {"max_tokens": int(name[len("maxtok"):])}
     if name.startswith("threads"):
         return {"n_threads": int(name[len("threads"):])}
-    raise SystemExit(f"Unknown variant {name!r}: reuse, noreuse, lookupK, maxtokM, threadsT")
+    raise SystemExit(f"Unknown variant {name!r}: reuse, noreuse, maxtokM, threadsT")
 
 
 def run_setting(model: LlamaCpp, prompts: List[str]) -> Dict[str, Any]:
@@ -127,8 +123,7 @@ def main() -> None:
                     "task": task_name,
                     "variant": variant,
                     "settings": {**model.settings(), "n_threads": model.threads_used,
-                                 "reuse_prefix": model.reuse_prefix,
-                                 "prompt_lookup": model.prompt_lookup},
+                                 "reuse_prefix": model.reuse_prefix},
                     **result,
                     "same_answers_as_first_variant": f"{same}/{len(answers)}",
                     "answers_sha1": hashlib.sha1("\n".join(answers).encode()).hexdigest(),

