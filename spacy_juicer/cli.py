@@ -189,15 +189,12 @@ def split_cmd(
     out_dir: Path = typer.Argument(..., help="Folder for <part>.spacy, <part>.labels.json"),
     parts: Optional[List[str]] = typer.Option(None, "--part", help="Only these parts"),
     limit: int = typer.Option(0, "--limit", help="At most this many docs per part (0 = all)"),
-    names_only: bool = typer.Option(
-        False, "--names-only", help="Labels files with plain type names as descriptions"
-    ),
     data_dir: Optional[Path] = typer.Option(None, "--data", help="Data mirror (default: found)"),
 ) -> None:
     """Build a zero-shot split: per part a DocBin in which other parts' types are O."""
     from .corpora.splits import build_split
 
-    counts = _run(build_split, config, out_dir, data_dir=data_dir, parts=parts, limit=limit, names_only=names_only)
+    counts = _run(build_split, config, out_dir, data_dir=data_dir, parts=parts, limit=limit)
     for name, part in counts["parts"].items():
         ents = ", ".join(f"{k} {v}" for k, v in part["entities"].items()) or "none"
         dropped = ", ".join(f"{k} {v}" for k, v in part["relabelled_O"].items()) or "none"
@@ -219,7 +216,6 @@ def evaluate_cmd(
     ),
     batch_size: int = typer.Option(32, "--batch-size", "-b"),
     limit: int = typer.Option(0, "--limit", help="Only the first N docs (0 = all)"),
-    names_only: bool = typer.Option(False, "--names-only", help="Describe types by name only"),
     component: Optional[str] = typer.Option(None, "--component", help="Component name"),
     name: Optional[str] = typer.Option(None, "--name", help="Run name in tables"),
     threshold: Optional[float] = typer.Option(
@@ -242,7 +238,7 @@ def evaluate_cmd(
         _run(require_matplotlib)
         cases = _run(ErrorCases, per_group=html_samples, seed=seed)
     metrics = _run(
-        evaluate, model, data, labels, forms=forms, batch_size=batch_size, limit=limit, names_only=names_only,
+        evaluate, model, data, labels, forms=forms, batch_size=batch_size, limit=limit,
         component=component, name=name, threshold=threshold, feature_store=feature_store, on_predicted=cases,
     )
     import shlex

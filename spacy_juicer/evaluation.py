@@ -116,8 +116,7 @@ def gold_types(docs: Iterable[Doc]) -> List[str]:
     return sorted({ent.label_ for doc in docs for ent in doc.ents})
 
 
-def read_labels(labels: Union[PathLike, Mapping[str, str]], names_only: bool = False):
-    from .corpora.descriptions import names_only_labels
+def read_labels(labels: Union[PathLike, Mapping[str, str]]) -> Dict[str, str]:
     from .corpora.labels import LabelError, normalize_labels
 
     try:
@@ -126,7 +125,7 @@ def read_labels(labels: Union[PathLike, Mapping[str, str]], names_only: bool = F
         raise EvaluationError(str(err)) from None
     if not result:
         raise EvaluationError(f"The labels file {labels} names no types.")
-    return names_only_labels(result) if names_only else result
+    return result
 
 
 def check_labels(labels: Mapping[str, str], types: Sequence[str], source: str) -> None:
@@ -202,7 +201,6 @@ def evaluate(
     forms: Union[PathLike, Mapping[str, Mapping[str, str]], None] = None,
     batch_size: int = 32,
     limit: int = 0,
-    names_only: bool = False,
     component: Optional[str] = None,
     name: Optional[str] = None,
     threshold: Optional[float] = None,
@@ -234,7 +232,7 @@ def evaluate(
         label_sets = read_forms(forms)
         source = str(forms) if not isinstance(forms, Mapping) else "given"
     else:
-        label_sets = {"given": read_labels(labels, names_only=names_only)}
+        label_sets = {"given": read_labels(labels)}
         source = str(labels) if not isinstance(labels, Mapping) else "given"
     for form, label_map in label_sets.items():
         check_labels(label_map, types, source if forms is None else f"{source} ({form})")
@@ -258,7 +256,6 @@ def evaluate(
         "model": str(model) if not hasattr(model, "pipe_names") else nlp.meta.get("name"),
         "data": str(data),
         "labels": source,
-        "names_only": names_only,
         "types": list(label_sets[worst]),
         "descriptions": dict(label_sets[worst]),
         "gold_types": types,

@@ -72,13 +72,13 @@ def test_evaluate_at_a_given_threshold_restores_the_pipelines_own(trained_nlp, t
     assert ner.cfg["threshold"] == own
 
 
-def test_names_only_sets_plain_names(saved_model, tmp_path):
+def test_types_given_by_name_are_scored_and_the_labels_restored(saved_model, tmp_path):
     nlp = spacy.load(saved_model)
     own = nlp.get_pipe("zero_shot_ner").label_descriptions
     data = gold_docbin(tmp_path / "gold.spacy", nlp)
-    metrics = evaluate(nlp, data, LABELS, names_only=True)
-    assert metrics["names_only"] is True
-    assert metrics["descriptions"] == {"Chemical": "Chemical", "Disease": "Disease"}
+    metrics = evaluate(nlp, data, {"Chemical": "chemical", "Disease": "disease"})
+    assert metrics["descriptions"] == {"Chemical": "chemical", "Disease": "disease"}
+    assert metrics["threshold"] == nlp.get_pipe("zero_shot_ner").names_threshold()
     assert nlp.get_pipe("zero_shot_ner").label_descriptions == own  # restored after the run
 
 

@@ -80,7 +80,7 @@ def run():
     worst = min(by_form, key=lambda f: by_form[f]["span_macro_f"])
     metrics = {
         "name": "kf/tiny", "model": "training/kf/model-calibrated", "data": "test.spacy",
-        "labels": "test.forms.json", "names_only": False, "types": list(LABELS), "descriptions": LABELS,
+        "labels": "test.forms.json", "types": list(LABELS), "descriptions": LABELS,
         "gold_types": list(LABELS), "n_docs": len(gold), "n_gold_ents": sum(len(d.ents) for d in gold),
         "batch_size": 32, "n_words": sum(len(d) for d in gold), "seconds": 0.1, "docs_per_s": 60.0,
         "words_per_s": 600.0, "component": {"name": "zero_shot_ner", "threshold": 0.3, "name_threshold": 0.5,

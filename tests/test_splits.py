@@ -63,13 +63,13 @@ def test_check_split_rejects_leaks():
         check_split({"parts": {"x": {"role": "train", "types": ["A"], "sources": [{"file": "p"}]}}})
 
 
-def test_descriptions_and_names_only():
+def test_descriptions():
     assert {"ncbi-disease", "bc5cdr", "bc2gm", "jnlpba", "wnut17", "conll2003",
             "inlegalner"} <= set(available())
     for name in available():
         labels = load_descriptions(name)
         assert labels and all(len(d) > len(t) for t, d in labels.items())
-    assert load_descriptions("jnlpba", ["RNA"], names_only=True) == {"RNA": "RNA"}
+    assert load_descriptions("jnlpba", ["RNA"], form="plain") == {"RNA": load_descriptions("jnlpba", form="plain")["RNA"]}
     with pytest.raises(KeyError, match="no description for Gene"):
         load_descriptions("jnlpba", ["Gene"])
 
@@ -102,9 +102,10 @@ def test_build_split_relabels_other_types_as_o(tmp_path):
 
 def test_split_cli_and_bad_input(tmp_path):
     result = runner.invoke(app, ["split", str(_fixture_split(tmp_path)), str(tmp_path / "o"),
-                                 "--data", str(DATA), "--names-only"])
+                                 "--data", str(DATA)])
     assert result.exit_code == 0, result.output
-    assert json.loads((tmp_path / "o" / "train.labels.json").read_text()) == {"PER": "PER"}
+    assert list(json.loads((tmp_path / "o" / "train.labels.json").read_text())) == ["PER"]
+    assert json.loads((tmp_path / "o" / "train.forms.json").read_text())["forms"]["name"] == {"PER": "person"}
     result = runner.invoke(app, ["split", str(tmp_path / "nope.json"), str(tmp_path / "o")])
     assert result.exit_code == 1 and "does not exist" in result.output
 

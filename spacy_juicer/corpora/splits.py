@@ -98,9 +98,7 @@ def restrict_types(doc: Doc, keep: Iterable[str], removed: Counter) -> Doc:
     return doc
 
 
-def part_descriptions(
-    part: Dict[str, Any], *, names_only: bool = False, form: str = "project"
-) -> Dict[str, str]:
+def part_descriptions(part: Dict[str, Any], *, form: str = "project") -> Dict[str, str]:
     """Descriptions of the part's types, from the first source dataset that describes each
     (``form``: "project" or "plain", see ``corpora.forms``)."""
     found: Dict[str, str] = {}
@@ -109,7 +107,7 @@ def part_descriptions(
         dataset = src.get("dataset")
         if not dataset or (src in by_name and dataset not in available()):
             continue
-        known = load_descriptions(dataset, names_only=names_only, form=form)
+        known = load_descriptions(dataset, form=form)
         for t in part["types"]:
             if t in known and t not in found:
                 found[t] = known[t]
@@ -139,7 +137,6 @@ def build_split(
     data_dir: Optional[PathLike] = None,
     parts: Optional[List[str]] = None,
     limit: int = 0,
-    names_only: bool = False,
 ) -> Dict[str, Any]:
     """Write ``<part>.spacy``, ``<part>.labels.json`` and ``<part>.forms.json`` (every form of
     the descriptions) per part, and ``counts.json``.
@@ -173,7 +170,7 @@ def build_split(
                 docbin.add(restrict_types(doc, part["types"], removed))
                 n_docs += 1
         docbin.to_disk(out_dir / f"{name}.spacy")
-        labels = part_descriptions(part, names_only=names_only)
+        labels = part_descriptions(part)
         (out_dir / f"{name}.labels.json").write_text(
             json.dumps(labels, indent=2, ensure_ascii=False) + "\n", encoding="utf8"
         )

@@ -1,7 +1,7 @@
 """Type descriptions of the gold benchmarks, shipped as data (one labels file per dataset,
 see README.md), in two sets: the project's own files (``project``) and a held-out set of
-plain one-line descriptions written once (``heldout/``, the ``plain`` form), plus the
-"names only" setting where each description is the type's name."""
+plain one-line descriptions written once (``heldout/``, the ``plain`` form). A type given by
+its name alone is ``corpora.forms``' ``name`` form."""
 from __future__ import annotations
 
 import json
@@ -44,7 +44,6 @@ def load_descriptions(
     dataset: str,
     types: Optional[Iterable[str]] = None,
     *,
-    names_only: bool = False,
     form: str = "project",
 ) -> Dict[str, str]:
     """``{type: description}`` of ``dataset`` (restricted to ``types``, in their order), from
@@ -60,11 +59,4 @@ def load_descriptions(
                 f"{path} has no description for {', '.join(missing)}"
             )
         data = {t: data[t] for t in types}
-    if names_only:
-        data = names_only_labels(data)
     return data
-
-
-def names_only_labels(labels: Dict[str, str]) -> Dict[str, str]:
-    """The "names only" setting: each type is described by its own name."""
-    return {name: name for name in labels}
