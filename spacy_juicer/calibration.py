@@ -180,8 +180,6 @@ def choose_threshold(
     }
 
 
-
-
 def tune_threshold(
     nlp,
     data: PathLike,

@@ -24,7 +24,6 @@ def config_names() -> List[str]:
     return sorted(str(p.relative_to(CONFIG_DIR)) for p in CONFIG_DIR.rglob("*") if p.suffix in (".cfg", ".json"))
 
 
-
 # The teacher models that ``init-config --model`` writes into a spacy-llm config's [model] block.
 MODELS = {
     "llama-cpp": "spacy_juicer.LlamaCpp.v1",

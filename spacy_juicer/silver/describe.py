@@ -81,7 +81,6 @@ def load_describer(config_path: PathLike):
     return load_teacher(config_path)
 
 
-
 def ask(task: Any, model: Any, cache: AnswerCache, queries: List[Tuple[str, Optional[str]]], vocab: Any, *,
         batch_size: Optional[int] = None, progress: bool = True, desc: str = "describe") -> Tuple[Dict[Tuple[str, Optional[str]], Optional[str]], Counter]:
     """Ask the describer about each (type, domain) pair through the answer cache: a pair asked
@@ -179,7 +178,7 @@ def describe_names(
     cache_path: Optional[PathLike] = None,
     progress: bool = True,
 ) -> Dict[str, Any]:
-    """Descriptions for types a user gives by name only (item 3 of "Meaning, not wording").
+    """Descriptions for types a user gives by name only.
 
     A name that matches a ``known`` type (``types.TypeMatcher``: e.g. the silver types'
     descriptions the model was trained on) takes that type's description and costs no call; every other name is

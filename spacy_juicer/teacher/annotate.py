@@ -144,7 +144,6 @@ def sentence_docs(
     return docs
 
 
-
 def annotate(
     input_path: PathLike,
     output_path: PathLike,
