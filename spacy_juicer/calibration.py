@@ -109,8 +109,9 @@ def choose_threshold(
     kept); the model runs once and each threshold only re-decodes. ``pipe.cfg`` is left as
     it was: the caller decides whether to keep the choice.
 
-    ``label_sets`` (e.g. the forms of the dev types' descriptions: ``corpora.forms``): the
-    docs are predicted once per set, each with its labels instead of any per-doc labels,
+    ``label_sets`` (e.g. the forms of the dev types' descriptions: ``corpora.forms``; None:
+    the docs' own labels): the docs are predicted once per set, each with its labels instead
+    of any per-doc labels,
     and the threshold chosen is the one whose *worst* set scores best (ties: the higher
     mean), so that it serves a user who words the types differently from us. Sets that
     give every type by its name alone (``labels.is_bare_name``) choose ``name_threshold``
@@ -124,28 +125,15 @@ def choose_threshold(
     docs, references = list(docs), list(references)
     if len(docs) != len(references):
         raise ValueError(f"{len(docs)} docs but {len(references)} references.")
-    # the model runs once, with the described types' names read too; each threshold and
-    # each setting of check_names then only re-decodes
-    if not label_sets:
-        with pipe.using(check_names=True):
-            scores = pipe.predict_all(docs, batch_size)
-        by_check = {}
-        for check in (False, True):
-            with pipe.using(check_names=check):
-                by_check[check] = score_thresholds(pipe, docs, references, scores, grid, metric,
-                                                        pipe.cfg.get("name_threshold"))
-        # on only when its best beats the best without it (ties: off, the cheaper reading)
-        check = max(by_check[True].values()) > max(by_check[False].values())
-        curve = by_check[check]
-        best = max(grid, key=lambda t: (curve[str(t)], t))
-        return {"threshold": float(best), "name_threshold": None, "check_names": check, "metric": metric,
-                "scores": curve, "scores_by_check": _by_check_names(by_check), "n_docs": len(docs)}
+    # each set's docs run once, with the described types' names read too; each threshold and
+    # each setting of check_names then only re-decodes. No sets: the docs' own labels, as given.
+    label_sets = label_sets or {"given": None}
     predicted: Dict[str, Tuple[List[Doc], List[Any]]] = {}
     names: List[str] = []
     for set_name, labels in label_sets.items():
-        plain = [set_doc_labels(doc.copy(), None) for doc in docs]
+        plain = docs if labels is None else [set_doc_labels(doc.copy(), None) for doc in docs]
         with pipe.using(labels=labels, check_names=True):
-            if all(is_bare_name(d or t) for t, d in pipe.cfg["labels"].items()):
+            if labels is not None and all(is_bare_name(d or t) for t, d in pipe.cfg["labels"].items()):
                 names.append(set_name)
             predicted[set_name] = (plain, pipe.predict_all(plain, batch_size))
 
@@ -208,13 +196,7 @@ def tune_threshold(
         check_labels(label_map, gold_types(gold), source if forms is None else f"{source} ({form})")
     docs = list(nlp.pipe((pipe.copy_for_prediction(d) for d in gold), disable=[name]))
     try:
-        if forms is None:
-            with pipe.using(labels=label_sets["given"]):
-                found = choose_threshold(pipe, docs, gold, grid=grid, metric=metric, batch_size=batch_size)
-        else:
-            found = choose_threshold(
-                pipe, docs, gold, grid=grid, metric=metric, batch_size=batch_size, label_sets=label_sets
-            )
+        found = choose_threshold(pipe, docs, gold, grid=grid, metric=metric, batch_size=batch_size, label_sets=label_sets)
     except ValueError as err:  # a bad grid or metric: the component's check, in the CLI's error type
         raise EvaluationError(str(err)) from None
     return {**found, "data": str(data), "labels": source}

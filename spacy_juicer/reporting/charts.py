@@ -157,13 +157,14 @@ def threshold_chart(calibration: Mapping[str, Any], used: Optional[float] = None
             main = part.get("scores_by_check", {}).get(check) or part.get("scores") or {}
             xs, ys = _curve(main)
             # the curve chosen on, wide and light, so that the forms' thin curves show on top
-            label = "worst form" if "scores_by_set" in part else ("mean" if part is calibration and len(parts) > 1 else metric)
+            forms = part.get("scores_by_set", {}) if len(part.get("scores_by_set", {})) > 1 else {}
+            label = "worst form" if forms else ("mean" if part is calibration and len(parts) > 1 else metric)
             ax.plot(xs, ys, linewidth=5, color="#9aa0a6", alpha=0.7, label=label, solid_capstyle="round")
             # a part's forms were swept under the check by name that part chose alone, which
             # may differ from the whole's: then they are dashed and say which
             own = part.get("check_names")
             other = own is not None and bool(own) != bool(calibration.get("check_names"))
-            for form, scores in part.get("scores_by_set", {}).items():
+            for form, scores in forms.items():
                 fx, fy = _curve(scores)
                 ax.plot(fx, fy, linewidth=1.2, marker=".", markersize=3, linestyle="--" if other else "-",
                         label=f"{form} (check_names {'on' if own else 'off'})" if other else form)
