@@ -195,10 +195,7 @@ def tune_threshold(
     for form, label_map in label_sets.items():
         check_labels(label_map, gold_types(gold), source if forms is None else f"{source} ({form})")
     docs = list(nlp.pipe((pipe.copy_for_prediction(d) for d in gold), disable=[name]))
-    try:
-        found = choose_threshold(pipe, docs, gold, grid=grid, metric=metric, batch_size=batch_size, label_sets=label_sets)
-    except ValueError as err:  # a bad grid or metric: the component's check, in the CLI's error type
-        raise EvaluationError(str(err)) from None
+    found = choose_threshold(pipe, docs, gold, grid=grid, metric=metric, batch_size=batch_size, label_sets=label_sets)
     return {**found, "data": str(data), "labels": source}
 
 

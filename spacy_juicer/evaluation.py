@@ -161,23 +161,18 @@ def predict_and_score(
     score with the component's own ``score``; the component's settings are restored after.
     ``on_predicted(predicted, gold, pipe)`` sees the predictions before they are dropped."""
     inputs = [pipe.copy_for_prediction(doc) for doc in gold]
-    try:
-        with pipe.using(labels=labels, threshold=threshold):
-            start = time.perf_counter()
-            predicted = list(nlp.pipe(inputs, batch_size=batch_size))
-            seconds = time.perf_counter() - start
-            # the threshold these labels were decided at: the bare names' own when every type is
-            # given by its name alone (and the component has one), else the described types'.
-            used = {pipe.threshold_for(d or t) for t, d in pipe.cfg["labels"].items()}
-            used = used.pop() if len(used) == 1 else pipe.cfg["threshold"]
-            used_name = pipe.cfg.get("name_threshold")
-            scores = pipe.score([Example(p, g) for p, g in zip(predicted, gold)], labels=list(labels))
-            if on_predicted is not None:
-                on_predicted(predicted, gold, pipe)
-    except ValueError as err:  # a threshold outside [0, 1]: the component's check
-        if "threshold" in str(err):
-            raise EvaluationError(str(err)) from None
-        raise
+    with pipe.using(labels=labels, threshold=threshold):
+        start = time.perf_counter()
+        predicted = list(nlp.pipe(inputs, batch_size=batch_size))
+        seconds = time.perf_counter() - start
+        # the threshold these labels were decided at: the bare names' own when every type is
+        # given by its name alone (and the component has one), else the described types'.
+        used = {pipe.threshold_for(d or t) for t, d in pipe.cfg["labels"].items()}
+        used = used.pop() if len(used) == 1 else pipe.cfg["threshold"]
+        used_name = pipe.cfg.get("name_threshold")
+        scores = pipe.score([Example(p, g) for p, g in zip(predicted, gold)], labels=list(labels))
+        if on_predicted is not None:
+            on_predicted(predicted, gold, pipe)
     n_words = sum(len(doc) for doc in inputs)
     spans_key = pipe.cfg.get("spans_key")
     n_pred = sum(len(doc.spans.get(spans_key, [])) if spans_key else len(doc.ents) for doc in predicted)

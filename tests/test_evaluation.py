@@ -155,7 +155,7 @@ def test_calibrate_saves_the_threshold_chosen_on_held_out_data(trained_nlp, labe
     loaded = spacy.load(tmp_path / "calibrated")
     assert loaded.get_pipe("zero_shot_ner").cfg["threshold"] == pytest.approx(result["threshold"]) == 0.3
     assert loaded.meta["juicer"]["calibration"]["scores"]["1.0"] == 0.0
-    with pytest.raises(EvaluationError, match="thresholds"):
+    with pytest.raises(ValueError, match="thresholds"):
         tune_threshold(trained_nlp, data, LABELS, grid=(1.5,))
 
 
