@@ -55,7 +55,7 @@ def read_docs(
     folder of ``.txt``/``.ann`` pairs or one pair; the options after ``scheme`` are brat's
     (see ``corpora.brat.read_brat``)."""
     if fmt not in FORMATS:
-        raise ValueError(f"Unknown format '{fmt}': use one of {', '.join(FORMATS)}")
+        raise ValueError(f"Unknown format {fmt!r} for {', '.join(map(str, paths))}: pass --format with one of {', '.join(FORMATS)}")
     mapping = parse_label_map(label_map)
     nlp = make_tokenizer_pipeline(lang, sentences=sentences and fmt != "conll")
     for path in paths:

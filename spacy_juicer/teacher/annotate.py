@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import platform
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
@@ -99,36 +98,29 @@ def make_splitter(sentences: str) -> Optional[Language]:
     raise AnnotateError(f"Unknown sentence splitter '{sentences}': sentencizer, en_core_web_sm or none.")
 
 
-@dataclass
-class Sharding:
-    index: int = 0
-    count: int = 1
-
-    @classmethod
-    def parse(cls, text: Optional[str]) -> "Sharding":
-        if not text:
-            return cls()
-        try:
-            index, count = (int(x) for x in text.split("/"))
-        except ValueError:
-            raise AnnotateError(f"--shard takes i/n (e.g. 0/4), not {text!r}.") from None
-        if not 0 <= index < count:
-            raise AnnotateError(f"--shard {text}: need 0 <= i < n.")
-        return cls(index, count)
+def parse_shard(text: Optional[str]) -> Tuple[int, int]:
+    """``"i/n"`` -> (i, n): the i-th of n shards (None: the whole input, (0, 1))."""
+    try:
+        index, count = (int(x) for x in (text or "0/1").split("/"))
+    except ValueError:
+        raise AnnotateError(f"--shard takes i/n (e.g. 0/4), not {text!r}.") from None
+    if not 0 <= index < count:
+        raise AnnotateError(f"--shard {text}: need 0 <= i < n.")
+    return index, count
 
 
 def sentence_docs(
     input_path: PathLike,
     nlp: Language,
     splitter: Optional[Language],
-    shard: Sharding = Sharding(),
+    shard: Tuple[int, int] = (0, 1),
     limit: int = 0,
     max_chars: int = 2000,
 ) -> List[Doc]:
     """One Doc per sentence, with its record id; the shard is taken by document index."""
     docs: List[Doc] = []
     for i, (record_id, text) in enumerate(read_records(input_path, nlp.vocab)):
-        if i % shard.count != shard.index:
+        if i % shard[1] != shard[0]:
             continue
         pieces = [s.text for s in splitter(text).sents] if splitter is not None else [text]
         for j, sentence in enumerate(piece.strip() for piece in pieces):
@@ -160,7 +152,7 @@ def annotate(
     ``<output>.run.json``)."""
     task, model, config = load_teacher(config_path)
     nlp = spacy.blank(config.get("annotate", {}).get("lang", "en"))
-    docs = sentence_docs(input_path, nlp, make_splitter(sentences), Sharding.parse(shard), limit)
+    docs = sentence_docs(input_path, nlp, make_splitter(sentences), parse_shard(shard), limit)
     identity = model_identity(model)
     cache = AnswerCache(Path(cache_path) if cache_path else default_cache_path(identity))
     started = time.perf_counter()
