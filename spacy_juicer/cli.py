@@ -23,8 +23,8 @@ app = typer.Typer(
 
 # Errors that come from bad input: printed as one line with exit code 1, no traceback. The
 # stages' own error types (LabelError, SplitError, CriticError, AnnotateError, EvaluationError,
-# DescriptionsError ...) are ValueErrors, as are their checks of values; MissingAssetError names
-# missing data or weights; the OSErrors are those of a path the user gave. Anything else (a
+# DescriptionsError, a replay file without the answer ...) are ValueErrors, as are their checks
+# of values; MissingAssetError names missing data, weights or packages (llama-cpp-python); the OSErrors are those of a path the user gave. Anything else (a
 # KeyError, any other OSError) is a bug or the machine's trouble and raises with its traceback.
 _PATH_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
 _INPUT_ERRORS = (ValueError, MissingAssetError, *_PATH_ERRORS)
@@ -33,16 +33,6 @@ _FEATURE_STORE_HELP = "Frozen encoders (FrozenBiEncoder) read and write this fea
 _CACHE_OPTION = typer.Option(None, "--cache", help="Answer cache file (default: in the user cache, per model and settings)")
 _PROMPT_BATCH_OPTION = typer.Option(None, "--batch-size", help="Prompts per model call (default: the model's concurrency)")
 T = TypeVar("T")
-
-
-def _teacher_errors() -> Tuple[Type[BaseException], ...]:
-    """The input errors of a command that runs the teacher: those above and the teacher's own
-    (a replay file without the answer, llama-cpp-python not installed), imported with the
-    teacher, which needs the llm extra."""
-    from .teacher.models.llama_cpp import LlamaCppMissingError
-    from .teacher.models.replay import ReplayMissingError
-
-    return (*_INPUT_ERRORS, ReplayMissingError, LlamaCppMissingError)
 
 
 def _fail(err: BaseException) -> NoReturn:
@@ -324,7 +314,7 @@ def annotate_cmd(
     from .teacher.annotate import annotate
 
     record = _run(annotate, input_path, output, config, cache_path=cache, limit=limit, shard=shard,
-                  sentences=sentences, batch_size=batch_size, errors=_teacher_errors())
+                  sentences=sentences, batch_size=batch_size)
     typer.echo(
         f"{record['sentences']} sentences -> {output}: {record['calls']} prompts asked "
         f"({record['requests']} requests, retries {record['retries'] or 'none'}), {record['cache_hits']} cache hits, "
@@ -387,7 +377,7 @@ def describe_cmd(
     from .silver.describe import describe
 
     record = _run(describe, silver, output, config, top_k=top_domains, limit=limit, default_domain=default_domain,
-                  cache_path=cache, batch_size=batch_size, errors=_teacher_errors())
+                  cache_path=cache, batch_size=batch_size)
     typer.echo(
         f"{record['types']} types, {record['queries']} questions -> {output}: {record['calls']} calls, "
         f"{record['cache_hits']} cache hits, statuses {record['statuses']}, "
@@ -416,7 +406,7 @@ def describe_names_cmd(
                                  param_hint="NAMES... OUTPUT")
     known_labels = _run(read_labels_file, known) if known is not None else None
     record = _run(describe_names, names, output, None if no_teacher else config, domain=domain, known=known_labels,
-                  cache_path=cache, errors=_teacher_errors())
+                  cache_path=cache)
     for name in record["names"]:
         typer.echo(f"{name} [{record['sources'][name]}]: {record['descriptions'][name]}")
     typer.echo(f"{len(record['names'])} names -> {output}: {record['calls']} calls, {record['cache_hits']} cache hits")

@@ -139,7 +139,7 @@ def test_bad_inputs_are_clear_errors(tmp_path):
     with pytest.raises(AnnotateError, match="i/n"):
         annotate(INPUT, tmp_path / "o.spacy", config, shard="2", progress=False)
     (tmp_path / "other.txt").write_text("A sentence nobody recorded an answer for.\n")
-    with pytest.raises(KeyError, match="no recorded answer"):
+    with pytest.raises(ValueError, match="no recorded answer"):
         annotate(tmp_path / "other.txt", tmp_path / "o.spacy", config, cache_path=tmp_path / "c.jsonl", progress=False)
 
 

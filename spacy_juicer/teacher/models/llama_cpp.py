@@ -31,6 +31,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from spacy_llm.registry import registry
 
 from .base import new_usage
+from ...assets import MissingAssetError
 from .gguf_files import PIP_EXTRA, resolve_gguf
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct"
 DEFAULT_STOP = ("\n\n", "Context:")
 
 
-class LlamaCppMissingError(ImportError):
+class LlamaCppMissingError(MissingAssetError):
     """llama-cpp-python is not installed."""
 
 

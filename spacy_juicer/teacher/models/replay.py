@@ -21,9 +21,8 @@ from .base import new_usage
 _PREFIX = re.compile(r"^\s*(Context|Passage|Sentence|Text|Input)\s*:\s*", re.IGNORECASE)
 
 
-class ReplayMissingError(KeyError):
-    def __str__(self) -> str:
-        return str(self.args[0])
+class ReplayMissingError(ValueError):
+    """A prompt with no recorded answer."""
 
 
 class Replay:
