@@ -24,8 +24,9 @@ app = typer.Typer(
 # Errors that come from bad input: printed as one line with exit code 1, no traceback. The
 # stages' own error types (LabelError, SplitError, CriticError, AnnotateError, EvaluationError,
 # DescriptionsError, a replay file without the answer ...) are ValueErrors, as are their checks
-# of values; MissingAssetError names missing data, weights or packages (llama-cpp-python); the OSErrors are those of a path the user gave. Anything else (a
-# KeyError, any other OSError) is a bug or the machine's trouble and raises with its traceback.
+# of values; MissingAssetError names missing data, weights or packages (llama-cpp-python); the
+# OSErrors are those of a path the user gave. Anything else (a KeyError, any other OSError) is
+# a bug or the machine's trouble and raises with its traceback.
 _PATH_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
 _INPUT_ERRORS = (ValueError, MissingAssetError, *_PATH_ERRORS)
 _FEATURE_STORE_HELP = "Frozen encoders (FrozenBiEncoder) read and write this feature store: texts training or an earlier run encoded cost nothing"
