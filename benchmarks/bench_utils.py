@@ -60,7 +60,11 @@ def versions(*names: str) -> Dict[str, Optional[str]]:
 
 def portable(arg: str) -> str:
     """An argument as the repository's user would type it: a path inside the checkout relative
-    to it, any other absolute path by its last two parts (results never name this machine)."""
+    to it, any other absolute path by its last two parts (results never name this machine);
+    in ``KEY=PATH`` the path."""
+    key, sep, value = arg.partition("=")
+    if sep and value.startswith("/"):
+        return f"{key}={portable(value)}"
     path = Path(arg)
     if not path.is_absolute():
         return arg
