@@ -62,7 +62,7 @@ def portable(arg: str) -> str:
     """An argument as the repository's user would type it: a path inside the checkout relative
     to it, any other absolute path by its last two parts (results never name this machine);
     in ``KEY=PATH`` the path."""
-    key, sep, value = arg.partition("=")
+    key, sep, value = str(arg).partition("=")
     if sep and value.startswith("/"):
         return f"{key}={portable(value)}"
     path = Path(arg)
