@@ -32,9 +32,8 @@ def name_curve(nlp, data: Path, forms: Path, limit: int) -> Dict[str, float]:
     from spacy_juicer.calibration import tune_threshold
 
     found = tune_threshold(nlp, data, forms=forms, limit=limit)
-    by_set = found["scores_by_set"]
-    name = "name" if "name" in by_set else next(iter(by_set))
-    return found.get("name_scores") or by_set[name]
+    # a part with described forms has the names' own curve; one given only by names, its forms'
+    return found.get("name_scores") or found.get("scores_by_set", {}).get("name") or found["scores"]
 
 
 def main(

@@ -162,7 +162,7 @@ def choose_threshold(
         "metric": metric,
         "rule": "best worst-case over the label sets" + (", bare names apart" if described and names else ""),
         "scores": worst,
-        "scores_by_set": by_set,
+        **({"scores_by_set": by_set} if len(by_set) > 1 else {}),  # the forms' curves, when there are several
         "scores_by_check": _by_check_names({c: v[2] for c, v in by_check.items()}),
         "n_docs": len(docs),
     }

@@ -273,9 +273,9 @@ def calibrate_cmd(
     for name, part in ([("unseen", result["unseen"]), ("seen", result["seen"])] if "seen" in result else [("", result)]):
         # each part's curve with check_names as chosen for the whole (a part alone may prefer the other)
         table = ", ".join(f"{t}: {100 * f:.1f}" for t, f in part["scores_by_check"][check].items())
-        worst = " (worst form)" if len(part["scores_by_set"]) > 1 else ""
+        worst = " (worst form)" if "scores_by_set" in part else ""
         typer.echo(f"{name + ' types: ' if name else ''}span macro F (%){worst} by threshold on {part['n_docs']} docs: {table}")
-        for form, scores in part["scores_by_set"].items() if worst else ():
+        for form, scores in part.get("scores_by_set", {}).items():
             typer.echo(f"  {form}: " + ", ".join(f"{t}: {100 * f:.1f}" for t, f in scores.items()))
     if "seen" in result:
         typer.echo("mean of both: " + ", ".join(f"{t}: {100 * f:.1f}" for t, f in result["scores"].items()))

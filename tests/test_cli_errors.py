@@ -42,3 +42,39 @@ def test_a_missing_user_file_is_one_line(tmp_path):
     result = runner.invoke(app, ["stats", str(tmp_path / "missing.spacy"), str(tmp_path / "out")])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert result.output.startswith("Error: ") and "missing.spacy" in result.output
+
+
+def _teacher_config(tmp_path, model_block: str):
+    path = tmp_path / "teacher.cfg"
+    path.write_text(f'[task]\n@llm_tasks = "spacy_juicer.OpenNER.v1"\n\n[model]\n{model_block}\n')
+    return path
+
+
+def test_a_replay_file_without_the_answer_is_one_line(tmp_path):
+    from .test_teacher_annotate import ANSWERS
+
+    (tmp_path / "in.txt").write_text("A sentence nobody recorded an answer for.\n")
+    config = _teacher_config(tmp_path, f'@llm_models = "spacy_juicer.Replay.v1"\npath = "{ANSWERS}"')
+    result = runner.invoke(app, ["annotate", str(tmp_path / "in.txt"), str(tmp_path / "o.spacy"), "--config",
+                                 str(config), "--cache", str(tmp_path / "c.jsonl")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    error = result.output.splitlines()[-1]  # after the progress bar
+    assert error.startswith("Error: ") and "no recorded answer" in error and "Traceback" not in result.output
+
+
+def test_llama_cpp_not_installed_is_one_line_with_the_install_command(tmp_path, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "llama_cpp" else real_find_spec(name, *a))
+    (tmp_path / "in.txt").write_text("Aspirin helps.\n")
+    config = _teacher_config(tmp_path, '@llm_models = "spacy_juicer.LlamaCpp.v1"\nmodel = "qwen2.5-coder-0.5b-instruct"')
+    result = runner.invoke(app, ["annotate", str(tmp_path / "in.txt"), str(tmp_path / "o.spacy"), "--config", str(config)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.startswith("Error: ") and "spacy-juicer[llama]" in result.output
+
+
+def test_critic_names_an_unknown_rule_to_skip(tmp_path):
+    result = runner.invoke(app, ["critic", str(tmp_path / "raw.spacy"), str(tmp_path / "s.spacy"), "--skip", "majority_typo"])
+    assert result.exit_code == 1 and "unknown rule(s) ['majority_typo']" in result.output

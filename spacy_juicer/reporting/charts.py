@@ -157,7 +157,7 @@ def threshold_chart(calibration: Mapping[str, Any], used: Optional[float] = None
             main = part.get("scores_by_check", {}).get(check) or part.get("scores") or {}
             xs, ys = _curve(main)
             # the curve chosen on, wide and light, so that the forms' thin curves show on top
-            forms = part.get("scores_by_set", {}) if len(part.get("scores_by_set", {})) > 1 else {}
+            forms = part.get("scores_by_set", {})
             label = "worst form" if forms else ("mean" if part is calibration and len(parts) > 1 else metric)
             ax.plot(xs, ys, linewidth=5, color="#9aa0a6", alpha=0.7, label=label, solid_capstyle="round")
             # a part's forms were swept under the check by name that part chose alone, which

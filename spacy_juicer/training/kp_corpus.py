@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Optional, Union
 
@@ -92,12 +92,12 @@ class KnowledgePretrainingCorpus:
                 docs = docs[: self.limit]
             self._docs = docs
             self._by_type: Dict[str, List[int]] = defaultdict(list)
-            counts: Dict[str, int] = defaultdict(int)
+            counts: Counter = Counter()
             for i, doc in enumerate(docs):
-                for label in {s.label_ for s in mention_spans(doc, self.spans_key)}:
+                labels = [s.label_ for s in mention_spans(doc, self.spans_key)]
+                counts.update(labels)
+                for label in dict.fromkeys(labels):
                     self._by_type[label].append(i)
-                for s in mention_spans(doc, self.spans_key):
-                    counts[s.label_] += 1
             described = set(self.descriptions)
             self.types = sorted(t for t in self._by_type if t in described and counts[t] >= self.min_type_count)
             self._weights = [counts[t] ** TYPE_SAMPLING_POWER for t in self.types]

@@ -30,8 +30,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from spacy_llm.registry import registry
 
-from .base import new_usage
 from ...assets import MissingAssetError
+from .base import new_usage
 from .gguf_files import PIP_EXTRA, resolve_gguf
 
 logger = logging.getLogger(__name__)
